@@ -1,0 +1,1 @@
+"""The sweep engine that deletes every resource in the sandbox accounts."""

@@ -1,0 +1,40 @@
+"""The Celery app: queues, serialisation, delivery guarantees and the beat schedule."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpp_portal.settings")
+
+app = Celery("cpp_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+DEFAULT_QUEUE = "default"
+# Sweeps are long and numerous; their own queue keeps them from holding up emails and stage moves.
+CLEANER_QUEUE = "cleaner"
+
+app.conf.update(
+    task_queues=(Queue(DEFAULT_QUEUE), Queue(CLEANER_QUEUE)),
+    task_default_queue=DEFAULT_QUEUE,
+    task_routes={"cleaner.tasks.*": {"queue": CLEANER_QUEUE}},
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # A task is acknowledged only when it has finished, and handed out again if its worker
+    # died, so nothing is lost; every task is idempotent so a second run is harmless.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule={
+        "advance-due-workshops": {
+            "task": "workshops.tasks.advance_due_workshops",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+    },
+)
+app.autodiscover_tasks()

@@ -1,0 +1,112 @@
+"""factory_boy factories for the domain, shared by every test folder."""
+
+from datetime import timedelta
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import CustomerOrganisation, User
+from workshops.models import SandboxAccount, Topic, Workshop
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        _join(self, create, extracted)
+
+
+def _join(user, create, group_name):
+    if create:
+        if group_name:
+            user.groups.add(Group.objects.get(name=group_name))
+        user.save()
+
+
+class SolutionsArchitectFactory(StaffFactory):
+    email = factory.Sequence(lambda n: f"sa{n}@cpp.example.com")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        _join(self, create, extracted or roles.SOLUTIONS_ARCHITECTS)
+
+
+class AccountManagerFactory(StaffFactory):
+    email = factory.Sequence(lambda n: f"am{n}@cpp.example.com")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        _join(self, create, extracted or roles.ACCOUNT_MANAGERS)
+
+
+class CustomerOrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerOrganisation
+
+    name = factory.Sequence(lambda n: f"Customer Company {n}")
+    country = "ES"
+
+
+class CustomerFactory(UserFactory):
+    organisation = factory.SubFactory(CustomerOrganisationFactory)
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("name",)
+
+    name = "Serverless"
+
+
+class WorkshopFactory(factory.django.DjangoModelFactory):
+    """A draft workshop two weeks ahead; pass `stage=` only through the services in real code."""
+
+    class Meta:
+        model = Workshop
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Serverless Immersion Day {n}")
+    topic = factory.SubFactory(TopicFactory)
+    agenda = "09:30 Welcome\n10:00 Lambda deep dive\n13:00 Lunch\n14:00 Labs"
+    venue = "Paseo de la Castellana 1, Madrid"
+    time_zone = "Europe/Madrid"
+    starts_at = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0) + timedelta(days=14))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=7))
+    registration_deadline = factory.LazyAttribute(lambda o: o.starts_at - timedelta(days=2))
+    capacity = 20
+    aws_regions = factory.LazyFunction(lambda: ["eu-west-1"])
+    attendee_policy_arns = factory.LazyFunction(lambda: ["arn:aws:iam::aws:policy/PowerUserAccess"])
+
+    @factory.post_generation
+    def owners(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.owners.set(extracted)
+
+    @factory.post_generation
+    def account_managers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.account_managers.set(extracted)
+
+
+class SandboxAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SandboxAccount
+
+    aws_account_id = factory.Sequence(lambda n: f"{100000000000 + n}")
+    name = factory.Sequence(lambda n: f"cpp-sandbox-{n:03d}")
+    email = factory.Sequence(lambda n: f"aws+sandbox{n}@cpp.example.com")

@@ -1,0 +1,238 @@
+"""Workshops, their stages and audit trail, and the pool of sandbox AWS accounts."""
+
+import math
+import re
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from cpp_portal.aws import COMMERCIAL_REGIONS
+
+# Accounts are handed out at most a week ahead; the beat task relies on this bound.
+MAX_LEAD_MINUTES = 7 * 24 * 60
+IAM_POLICY_ARN = re.compile(r"^arn:aws:iam::(aws|\d{12}):policy/[\w+=,.@/-]{1,512}$")
+
+
+class Stage(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    REGISTRATION_OPEN = "registration_open", _("Registration open")
+    REGISTRATION_CLOSED = "registration_closed", _("Registration closed")
+    RUNNING = "running", _("Running")
+    CLOSED = "closed", _("Closed")
+    ANONYMISED = "anonymised", _("Anonymised")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Topic(models.Model):
+    """What a workshop teaches; the statistics count per topic."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone, e.g. Europe/Madrid."), params={"value": value})
+
+
+def validate_regions(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Allow at least one AWS region."))
+    unknown = [r for r in value if r not in COMMERCIAL_REGIONS]
+    if unknown:
+        raise ValidationError(
+            _("Unknown or unsupported AWS regions: %(regions)s."), params={"regions": ", ".join(map(str, unknown))}
+        )
+
+
+def validate_policy_arns(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError(_("Give a list of IAM policy ARNs."))
+    bad = [a for a in value if not isinstance(a, str) or not IAM_POLICY_ARN.match(a)]
+    if bad:
+        raise ValidationError(_("Not IAM policy ARNs: %(arns)s."), params={"arns": ", ".join(map(str, bad))})
+
+
+class Workshop(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), on_delete=models.PROTECT, related_name="workshops")
+    agenda = models.TextField(_("agenda"), blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    venue = models.TextField(_("venue"), blank=True, help_text=_("Address, for an in-person workshop."))
+    online_link = models.URLField(_("online link"), blank=True, help_text=_("Meeting link, for an online workshop."))
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_time_zone]
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    registration_deadline = models.DateTimeField(_("registration deadline"))
+    capacity = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("solutions architects"),
+        related_name="owned_workshops",
+        limit_choices_to={"groups__name": roles.SOLUTIONS_ARCHITECTS},
+    )
+    account_managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account managers"),
+        related_name="invited_workshops",
+        blank=True,
+        limit_choices_to={"groups__name": roles.ACCOUNT_MANAGERS},
+    )
+    attendees_per_account = models.PositiveSmallIntegerField(
+        _("attendees per account"), default=1, validators=[MinValueValidator(1)],
+        help_text=_("More than one makes teams that share a sandbox account."),
+    )
+    aws_regions = models.JSONField(
+        _("allowed AWS regions"), default=list, validators=[validate_regions],
+        help_text=_("e.g. [\"eu-west-1\", \"eu-central-1\"]"),
+    )
+    attendee_policy_arns = models.JSONField(
+        _("IAM policy ARNs for attendees"), default=list, blank=True, validators=[validate_policy_arns],
+        help_text=_("e.g. [\"arn:aws:iam::aws:policy/PowerUserAccess\"]"),
+    )
+    provisioning_lead_minutes = models.PositiveIntegerField(
+        _("provisioning lead time (minutes)"), default=120, validators=[MaxValueValidator(MAX_LEAD_MINUTES)],
+        help_text=_("How long before the start the sandbox accounts are handed out."),
+    )
+    stage = models.CharField(_("stage"), max_length=24, choices=Stage, default=Stage.DRAFT, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
+        ordering = ["-starts_at"]
+        permissions = [("move_stage", _("Can move a workshop through its stages"))]
+        indexes = [models.Index(fields=["stage", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="workshop_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(registration_deadline__lte=models.F("starts_at")),
+                name="workshop_deadline_not_after_start",
+            ),
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="workshop_has_seats"),
+            models.CheckConstraint(condition=models.Q(attendees_per_account__gte=1), name="workshop_team_size_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.local_start:%Y-%m-%d})" if self.starts_at else self.title
+
+    def clean(self):
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("The workshop must end after it starts.")
+        if self.starts_at and self.registration_deadline and self.registration_deadline > self.starts_at:
+            errors["registration_deadline"] = _("Registration must close no later than the start.")
+        if not self.venue.strip() and not self.online_link:
+            errors["venue"] = _("Give a venue, an online link, or both.")
+        if errors:
+            raise ValidationError(errors)
+
+    @cached_property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def local_start(self):
+        return self.starts_at.astimezone(self.tz)
+
+    @property
+    def local_end(self):
+        return self.ends_at.astimezone(self.tz)
+
+    @property
+    def provisioning_at(self):
+        """When the workshop starts running on its own: its lead time before the start."""
+        return self.starts_at - timedelta(minutes=self.provisioning_lead_minutes)
+
+    @property
+    def closes_at(self):
+        """When the workshop closes on its own: its end plus the grace period."""
+        return self.ends_at + timedelta(minutes=settings.CPP_CLOSE_GRACE_MINUTES)
+
+    @property
+    def accounts_needed(self) -> int:
+        return math.ceil(self.capacity / self.attendees_per_account)
+
+    @property
+    def is_published(self) -> bool:
+        return self.stage != Stage.DRAFT
+
+
+class StageChange(models.Model):
+    """One audited stage move; its side effects are stamped done once they have run."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="stage_changes")
+    source = models.CharField(_("from"), max_length=24, choices=Stage)
+    target = models.CharField(_("to"), max_length=24, choices=Stage)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    automatic = models.BooleanField(_("automatic"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    side_effects_done_at = models.DateTimeField(_("side effects done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.workshop_id}: {self.source} → {self.target}"
+
+
+class SandboxAccountState(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    ASSIGNED = "assigned", _("Assigned to a workshop")
+    IN_USE = "in_use", _("In use")
+    CLEANING = "cleaning", _("Being cleaned")
+    QUARANTINED = "quarantined", _("Quarantined")
+    RETIRED = "retired", _("Left the pool")
+
+
+class SandboxAccount(models.Model):
+    """A member account of the AWS Organization in the sandbox OU."""
+
+    aws_account_id = models.CharField(
+        _("AWS account id"), max_length=12, unique=True,
+        validators=[RegexValidator(r"^\d{12}$", _("An AWS account id is 12 digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    email = models.EmailField(_("root email"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=SandboxAccountState, default=SandboxAccountState.AVAILABLE,
+        editable=False, db_index=True,
+    )
+    workshop = models.ForeignKey(
+        Workshop, verbose_name=_("reserved for"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="sandbox_accounts", editable=False,
+    )
+    failed_cleanups = models.PositiveSmallIntegerField(_("failed cleanups in a row"), default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sandbox account")
+        verbose_name_plural = _("sandbox accounts")
+        ordering = ["aws_account_id"]
+
+    def __str__(self):
+        return f"{self.aws_account_id} {self.name}".strip()

@@ -1,0 +1,236 @@
+"""Everything that changes a workshop's stage or its hold on sandbox accounts.
+
+Nothing else assigns `Workshop.stage`: each move is a service that locks the row, returns quietly
+if the workshop is already there, refuses an illegal move with a clear error, writes the audit
+row, and queues the side effects only once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from workshops.models import (
+    MAX_LEAD_MINUTES,
+    SandboxAccount,
+    SandboxAccountState,
+    Stage,
+    StageChange,
+    Workshop,
+)
+
+log = logging.getLogger(__name__)
+
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    Stage.DRAFT: frozenset({Stage.REGISTRATION_OPEN, Stage.CANCELLED}),
+    Stage.REGISTRATION_OPEN: frozenset({Stage.REGISTRATION_CLOSED, Stage.CANCELLED}),
+    Stage.REGISTRATION_CLOSED: frozenset({Stage.RUNNING, Stage.CANCELLED}),
+    Stage.RUNNING: frozenset({Stage.CLOSED}),
+    Stage.CLOSED: frozenset({Stage.ANONYMISED}),
+    Stage.ANONYMISED: frozenset(),
+    Stage.CANCELLED: frozenset(),
+}
+
+
+class StageError(Exception):
+    """A stage move that the lifecycle does not allow, or whose preconditions do not hold."""
+
+    def __init__(self, workshop: Workshop, target: str, reason: str | None = None):
+        self.workshop_id, self.source, self.target = workshop.pk, workshop.stage, target
+        if reason is None:
+            allowed = ", ".join(str(Stage(s).label) for s in sorted(ALLOWED_MOVES[workshop.stage])) or _("nowhere")
+            reason = _("From “%(source)s” a workshop can move to: %(allowed)s.") % {
+                "source": Stage(workshop.stage).label,
+                "allowed": allowed,
+            }
+        self.message = _("“%(title)s” cannot move from “%(source)s” to “%(target)s”. %(reason)s") % {
+            "title": workshop.title,
+            "source": Stage(workshop.stage).label,
+            "target": Stage(target).label,
+            "reason": reason,
+        }
+        super().__init__(self.message)
+
+
+def _check_preconditions(workshop: Workshop, target: str, now: datetime) -> None:
+    if target == Stage.REGISTRATION_OPEN and workshop.registration_deadline <= now:
+        raise StageError(workshop, target, _("Its registration deadline has passed: set a later one first."))
+
+
+@transaction.atomic
+def _move(*, workshop_id: int, to: str, actor: User | None, automatic: bool = False, note: str = "") -> Workshop:
+    from workshops.tasks import run_stage_side_effects
+
+    workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
+    if workshop.stage == to:
+        return workshop  # already there: a second click or a second beat tick
+    if to not in ALLOWED_MOVES[workshop.stage]:
+        raise StageError(workshop, to)
+    _check_preconditions(workshop, to, timezone.now())
+    change = StageChange.objects.create(
+        workshop=workshop, source=workshop.stage, target=to, actor=actor, automatic=automatic, note=note[:300]
+    )
+    workshop.stage = to
+    workshop.save(update_fields=["stage", "updated_at"])
+    transaction.on_commit(partial(run_stage_side_effects.delay, change.pk))
+    return workshop
+
+
+def workshop_publish(*, workshop_id: int, actor: User | None) -> Workshop:
+    """Open registration: AMs get their invitation links and the pool reserves accounts."""
+    return _move(workshop_id=workshop_id, to=Stage.REGISTRATION_OPEN, actor=actor)
+
+
+def workshop_close_registration(*, workshop_id: int, actor: User | None, automatic: bool = False) -> Workshop:
+    """Close registration: the waitlist is frozen and AMs get a digest of their customers."""
+    return _move(workshop_id=workshop_id, to=Stage.REGISTRATION_CLOSED, actor=actor, automatic=automatic)
+
+
+def workshop_start(*, workshop_id: int, actor: User | None, automatic: bool = False) -> Workshop:
+    """Start running: sandbox accounts are assigned and attendees get their credentials."""
+    return _move(workshop_id=workshop_id, to=Stage.RUNNING, actor=actor, automatic=automatic)
+
+
+def workshop_close(*, workshop_id: int, actor: User | None, automatic: bool = False) -> Workshop:
+    """Close: credentials are revoked, the accounts cleaned and the survey sent."""
+    return _move(workshop_id=workshop_id, to=Stage.CLOSED, actor=actor, automatic=automatic)
+
+
+def workshop_mark_anonymised(*, workshop_id: int, actor: User | None, automatic: bool = False) -> Workshop:
+    """Record that the personal data of the workshop's customers is gone."""
+    return _move(workshop_id=workshop_id, to=Stage.ANONYMISED, actor=actor, automatic=automatic)
+
+
+def workshop_cancel(*, workshop_id: int, actor: User | None, note: str = "") -> Workshop:
+    """Cancel before it runs: attendees are told and reserved accounts go back to the pool."""
+    return _move(workshop_id=workshop_id, to=Stage.CANCELLED, actor=actor, note=note)
+
+
+@dataclass(frozen=True)
+class Move:
+    target: str
+    service: object
+    verb: str
+    consequences: str
+
+
+# What staff may trigger by hand, with what the confirmation tells them will happen.
+MANUAL_MOVES: dict[str, Move] = {
+    m.target: m
+    for m in (
+        Move(Stage.REGISTRATION_OPEN, workshop_publish, "Publish",
+             "Registration opens, every participating Account Manager is emailed their invitation link, "
+             "and sandbox accounts are reserved for the seats."),
+        Move(Stage.REGISTRATION_CLOSED, workshop_close_registration, "Close registration",
+             "No one else can register, the waitlist is frozen, and Account Managers get a digest of "
+             "their customers."),
+        Move(Stage.RUNNING, workshop_start, "Start",
+             "Every confirmed attendee gets a sandbox AWS account with new credentials and an email with "
+             "a link to them."),
+        Move(Stage.CLOSED, workshop_close, "Close",
+             "Attendee credentials are revoked, every resource in the workshop's accounts is deleted, and "
+             "the survey is sent."),
+        Move(Stage.CANCELLED, workshop_cancel, "Cancel",
+             "Registered customers are told the workshop is cancelled and reserved sandbox accounts go "
+             "back to the pool. This cannot be undone."),
+    )
+}  # fmt: skip
+
+
+def workshops_advance_due(*, now: datetime | None = None) -> list[tuple[int, str]]:
+    """Make every automatic move whose time has come; one workshop's failure stops no other."""
+    now = now or timezone.now()
+    done: list[tuple[int, str]] = []
+
+    def attempt(service, workshop: Workshop, target: str) -> bool:
+        try:
+            service(workshop_id=workshop.pk, actor=None, automatic=True)
+        except StageError as error:  # moved by hand meanwhile
+            log.info("automatic move skipped: %s", error)
+            return False
+        except Exception:
+            log.exception("automatic move of workshop %s to %s failed", workshop.pk, target)
+            return False
+        done.append((workshop.pk, target))
+        return True
+
+    due_open = Workshop.objects.filter(stage=Stage.REGISTRATION_OPEN)
+    # The lead time is per workshop; it is bounded, so this window holds every candidate.
+    soon = Workshop.objects.filter(
+        stage__in=[Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED],
+        starts_at__lte=now + timedelta(minutes=MAX_LEAD_MINUTES),
+    )
+    for workshop in due_open.filter(registration_deadline__lte=now).order_by("pk"):
+        attempt(workshop_close_registration, workshop, Stage.REGISTRATION_CLOSED)
+    for workshop in soon.order_by("pk"):
+        if workshop.provisioning_at <= now:
+            if workshop.stage == Stage.REGISTRATION_OPEN and not attempt(
+                workshop_close_registration, workshop, Stage.REGISTRATION_CLOSED
+            ):
+                continue
+            attempt(workshop_start, workshop, Stage.RUNNING)
+    ending = Workshop.objects.filter(stage=Stage.RUNNING, ends_at__lte=now).order_by("pk")
+    for workshop in ending:
+        if workshop.closes_at <= now:
+            attempt(workshop_close, workshop, Stage.CLOSED)
+    return done
+
+
+# --- The pool's hold on accounts --------------------------------------------------------------
+
+
+@transaction.atomic
+def sandbox_accounts_reserve(*, workshop_id: int) -> int:
+    """Reserve accounts for a published workshop's seats; returns how many the pool lacks."""
+    workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
+    if workshop.stage not in (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED):
+        return 0  # cancelled or moved on before this ran
+    missing = workshop.accounts_needed - workshop.sandbox_accounts.count()
+    if missing <= 0:
+        return 0
+    # skip_locked: two workshops published at once take different accounts instead of waiting.
+    free = list(
+        SandboxAccount.objects.select_for_update(skip_locked=True)
+        .filter(state=SandboxAccountState.AVAILABLE, workshop__isnull=True)
+        .order_by("aws_account_id")
+        .values_list("pk", flat=True)[:missing]
+    )
+    taken = SandboxAccount.objects.filter(pk__in=free, state=SandboxAccountState.AVAILABLE).update(
+        state=SandboxAccountState.ASSIGNED, workshop=workshop, updated_at=timezone.now()
+    )
+    shortfall = missing - taken
+    if shortfall:
+        log.warning("workshop %s lacks %s sandbox accounts", workshop.pk, shortfall)
+    return shortfall
+
+
+@transaction.atomic
+def sandbox_accounts_release(*, workshop_id: int) -> int:
+    """Give a cancelled workshop's untouched reservations back to the pool."""
+    return SandboxAccount.objects.filter(workshop_id=workshop_id, state=SandboxAccountState.ASSIGNED).update(
+        state=SandboxAccountState.AVAILABLE, workshop=None, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def sandbox_account_release_quarantine(*, account_id: int, actor: User) -> SandboxAccount:
+    """An SA's decision that a quarantined account is clean enough to go back to the pool."""
+    account = SandboxAccount.objects.select_for_update().get(pk=account_id)
+    if account.state != SandboxAccountState.QUARANTINED:
+        raise ValueError(
+            _("Account %(id)s is %(state)s, not quarantined.")
+            % {"id": account.aws_account_id, "state": account.get_state_display()}
+        )
+    account.state = SandboxAccountState.AVAILABLE
+    account.failed_cleanups = 0
+    account.workshop = None
+    account.save(update_fields=["state", "failed_cleanups", "workshop", "updated_at"])
+    log.info("sandbox account %s released from quarantine by %s", account.aws_account_id, actor.pk)
+    return account
