@@ -141,9 +141,25 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 X_FRAME_OPTIONS = "DENY"
 
-# --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+# --- Email ---------------------------------------------------------------------------------
+# Every email goes through the outbox (notifications/); this backend is what finally sends it.
+# The embedded default sends nothing: emails stay in the outbox and a staff page shows them.
+OUTBOX_ONLY_BACKEND = "notifications.backends.OutboxOnlyBackend"
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=OUTBOX_ONLY_BACKEND)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CPP Portal <cpp@example.com>")
+# SES through django-ses (EMAIL_BACKEND=django_ses.SESBackend): API v2, a configuration set whose
+# event destination posts bounces and complaints to /notifications/ses-events.
+USE_SES_V2 = True
+AWS_SES_REGION_NAME = env.str("AWS_SES_REGION_NAME", default=env.str("AWS_DEFAULT_REGION", default="eu-west-1"))
+AWS_SES_REGION_ENDPOINT = f"email.{AWS_SES_REGION_NAME}.amazonaws.com"
+AWS_SES_REGION_ENDPOINT_URL = env.str("AWS_SES_REGION_ENDPOINT_URL", default=env.str("AWS_ENDPOINT_URL", default="")) or None
+AWS_SES_CONFIGURATION_SET = env.str("AWS_SES_CONFIGURATION_SET", default="") or None
+AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list("AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS", default=[])
+# The outbox keeps the rate itself, shared by every worker; django-ses's own throttle is per process.
+AWS_SES_AUTO_THROTTLE = None
+CPP_EMAIL_MAX_PER_SECOND = env.float("CPP_EMAIL_MAX_PER_SECOND", default=14.0)
+# How many send loops the beat task starts each minute; each claims rows until none are due.
+CPP_EMAIL_SENDERS = env.int("CPP_EMAIL_SENDERS", default=2)
 
 # --- Celery ---------------------------------------------------------------------------------
 # The embedded broker keeps messages in files, so web, worker and beat need no server.

@@ -22,6 +22,8 @@ os.environ.pop("AWS_PROFILE", None)
 
 from cpp_portal.settings import *  # noqa: E402,F403
 
+# whitenoise warns about a missing static root on every request otherwise.
+os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

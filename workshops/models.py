@@ -95,19 +95,28 @@ class Workshop(models.Model):
         limit_choices_to={"groups__name": roles.ACCOUNT_MANAGERS},
     )
     attendees_per_account = models.PositiveSmallIntegerField(
-        _("attendees per account"), default=1, validators=[MinValueValidator(1)],
+        _("attendees per account"),
+        default=1,
+        validators=[MinValueValidator(1)],
         help_text=_("More than one makes teams that share a sandbox account."),
     )
     aws_regions = models.JSONField(
-        _("allowed AWS regions"), default=list, validators=[validate_regions],
-        help_text=_("e.g. [\"eu-west-1\", \"eu-central-1\"]"),
+        _("allowed AWS regions"),
+        default=list,
+        validators=[validate_regions],
+        help_text=_('e.g. ["eu-west-1", "eu-central-1"]'),
     )
     attendee_policy_arns = models.JSONField(
-        _("IAM policy ARNs for attendees"), default=list, blank=True, validators=[validate_policy_arns],
-        help_text=_("e.g. [\"arn:aws:iam::aws:policy/PowerUserAccess\"]"),
+        _("IAM policy ARNs for attendees"),
+        default=list,
+        blank=True,
+        validators=[validate_policy_arns],
+        help_text=_('e.g. ["arn:aws:iam::aws:policy/PowerUserAccess"]'),
     )
     provisioning_lead_minutes = models.PositiveIntegerField(
-        _("provisioning lead time (minutes)"), default=120, validators=[MaxValueValidator(MAX_LEAD_MINUTES)],
+        _("provisioning lead time (minutes)"),
+        default=120,
+        validators=[MaxValueValidator(MAX_LEAD_MINUTES)],
         help_text=_("How long before the start the sandbox accounts are handed out."),
     )
     stage = models.CharField(_("stage"), max_length=24, choices=Stage, default=Stage.DRAFT, editable=False)
@@ -121,13 +130,17 @@ class Workshop(models.Model):
         permissions = [("move_stage", _("Can move a workshop through its stages"))]
         indexes = [models.Index(fields=["stage", "starts_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="workshop_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="workshop_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=models.Q(registration_deadline__lte=models.F("starts_at")),
                 name="workshop_deadline_not_after_start",
             ),
             models.CheckConstraint(condition=models.Q(capacity__gte=1), name="workshop_has_seats"),
-            models.CheckConstraint(condition=models.Q(attendees_per_account__gte=1), name="workshop_team_size_positive"),
+            models.CheckConstraint(
+                condition=models.Q(attendees_per_account__gte=1), name="workshop_team_size_positive"
+            ),
         ]
 
     def __str__(self):
@@ -182,7 +195,11 @@ class StageChange(models.Model):
     source = models.CharField(_("from"), max_length=24, choices=Stage)
     target = models.CharField(_("to"), max_length=24, choices=Stage)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     automatic = models.BooleanField(_("automatic"), default=False)
@@ -212,18 +229,29 @@ class SandboxAccount(models.Model):
     """A member account of the AWS Organization in the sandbox OU."""
 
     aws_account_id = models.CharField(
-        _("AWS account id"), max_length=12, unique=True,
+        _("AWS account id"),
+        max_length=12,
+        unique=True,
         validators=[RegexValidator(r"^\d{12}$", _("An AWS account id is 12 digits."))],
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     email = models.EmailField(_("root email"), blank=True)
     state = models.CharField(
-        _("state"), max_length=16, choices=SandboxAccountState, default=SandboxAccountState.AVAILABLE,
-        editable=False, db_index=True,
+        _("state"),
+        max_length=16,
+        choices=SandboxAccountState,
+        default=SandboxAccountState.AVAILABLE,
+        editable=False,
+        db_index=True,
     )
     workshop = models.ForeignKey(
-        Workshop, verbose_name=_("reserved for"), on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="sandbox_accounts", editable=False,
+        Workshop,
+        verbose_name=_("reserved for"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sandbox_accounts",
+        editable=False,
     )
     failed_cleanups = models.PositiveSmallIntegerField(_("failed cleanups in a row"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -109,11 +109,9 @@ def test_side_effects_run_only_after_commit(workshop, sa, django_capture_on_comm
 
 
 def test_a_rolled_back_move_queues_nothing(workshop, sa, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                services.workshop_publish(workshop_id=workshop.pk, actor=sa)
-                raise RuntimeError("the caller failed after the move")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        services.workshop_publish(workshop_id=workshop.pk, actor=sa)
+        raise RuntimeError("the caller failed after the move")
     assert callbacks == []
     workshop.refresh_from_db()
     assert workshop.stage == Stage.DRAFT
@@ -160,11 +158,15 @@ class TestAutomaticMoves:
         now = timezone.now()
         starts = now + timedelta(minutes=100)
         due = workshop_in(
-            Stage.REGISTRATION_CLOSED, starts_at=starts, registration_deadline=starts - timedelta(days=1),
+            Stage.REGISTRATION_CLOSED,
+            starts_at=starts,
+            registration_deadline=starts - timedelta(days=1),
             provisioning_lead_minutes=120,
         )
         later = workshop_in(
-            Stage.REGISTRATION_CLOSED, starts_at=starts, registration_deadline=starts - timedelta(days=1),
+            Stage.REGISTRATION_CLOSED,
+            starts_at=starts,
+            registration_deadline=starts - timedelta(days=1),
             provisioning_lead_minutes=60,
         )
         assert services.workshops_advance_due(now=now) == [(due.pk, Stage.RUNNING)]
@@ -199,6 +201,8 @@ class TestAutomaticMoves:
         now = timezone.now()
         long_ago = now - timedelta(days=60)
         for stage in (Stage.DRAFT, Stage.CLOSED, Stage.CANCELLED, Stage.ANONYMISED):
-            workshop_in(stage, starts_at=long_ago, ends_at=long_ago + timedelta(hours=4), registration_deadline=long_ago)
+            workshop_in(
+                stage, starts_at=long_ago, ends_at=long_ago + timedelta(hours=4), registration_deadline=long_ago
+            )
         assert services.workshops_advance_due(now=now) == []
         assert services.workshops_advance_due(now=now) == []

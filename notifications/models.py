@@ -1,0 +1,111 @@
+"""The email outbox: every email is a row before it is sent, and suppressed addresses."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailKind(models.TextChoices):
+    MAGIC_LINK = "magic_link", _("Sign-in link")
+    INVITATION = "invitation", _("Invitation link for an Account Manager")
+    CUSTOMER_INVITATION = "customer_invitation", _("Invitation to a customer")
+    REGISTRATION_CONFIRMED = "registration_confirmed", _("Registration confirmed")
+    WAITLISTED = "waitlisted", _("On the waitlist")
+    PROMOTED = "promoted", _("Moved from the waitlist to a seat")
+    REMINDER_WEEK = "reminder_week", _("Reminder a week before")
+    REMINDER_DAY = "reminder_day", _("Reminder a day before")
+    ACCOUNT_READY = "account_ready", _("Sandbox account ready")
+    SURVEY = "survey", _("Survey")
+    REGISTRATION_CANCELLED = "registration_cancelled", _("Registration cancelled")
+    WORKSHOP_CANCELLED = "workshop_cancelled", _("Workshop cancelled")
+    AM_DIGEST = "am_digest", _("Account Manager digest")
+    POOL_SHORTFALL = "pool_shortfall", _("Sandbox pool too small")
+
+
+# Lower goes first. Sign-in links expire in minutes, so they jump every queue.
+PRIORITY = {EmailKind.MAGIC_LINK: 0}
+DEFAULT_PRIORITY = 5
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OutboundEmail(models.Model):
+    key = models.CharField(
+        _("key"), max_length=200, unique=True, help_text=_("The same key is never queued twice.")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=EmailKind)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    to = models.EmailField(_("to"), blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body_text = models.TextField(_("plain text"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    # A calendar invite sent with the email (iCalendar text), if any.
+    calendar = models.TextField(_("calendar invite"), blank=True)
+    workshop = models.ForeignKey(
+        "workshops.Workshop", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
+    scheduled_at = models.DateTimeField(_("scheduled for"))
+    status = models.CharField(_("status"), max_length=16, choices=EmailStatus, default=EmailStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("email")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The sender's question: what is queued and due, most urgent first.
+            models.Index(fields=["status", "priority", "scheduled_at"], name="outbox_due_idx"),
+            models.Index(fields=["status", "claimed_at"], name="outbox_claimed_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.to or '(anonymised)'}"
+
+
+class SuppressionReason(models.TextChoices):
+    BOUNCE = "bounce", _("Hard bounce")
+    COMPLAINT = "complaint", _("Complaint")
+    MANUAL = "manual", _("Suppressed by staff")
+
+
+class SuppressedAddress(models.Model):
+    """An address nothing more is sent to: it bounced for good or its owner complained."""
+
+    email = models.EmailField(_("email"), unique=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=SuppressionReason)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self):
+        return f"{self.email} ({self.get_reason_display()})"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class RateLimitSlot(models.Model):
+    """The shared clock of a rate limit: the next free moment to send (GCRA's arrival time)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    next_free_at = models.FloatField(default=0.0)

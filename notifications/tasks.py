@@ -1,0 +1,24 @@
+"""Celery tasks of the outbox: thin, by id where there is one, safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+
+from notifications import services
+
+
+@shared_task(acks_late=True)
+def send_email(email_id: int) -> None:
+    services.email_deliver(email_id=email_id)  # claims the row: a second run finds it sent
+
+
+@shared_task(acks_late=True)
+def send_due_emails() -> None:
+    services.emails_send_due()
+
+
+@shared_task(acks_late=True)
+def dispatch_due_emails() -> None:
+    """Each minute: hand back rows of lost workers, then start the send loops."""
+    services.emails_release_stale()
+    for _ in range(settings.CPP_EMAIL_SENDERS):
+        send_due_emails.delay()
