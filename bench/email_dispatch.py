@@ -64,7 +64,8 @@ class SimulatedSES:
             # A little slack for timer jitter, as SES itself allows short bursts.
             if len(SimulatedSES.recent) >= self.max_rate * 1.1:
                 SimulatedSES.throttled += 1
-                raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "Send")
+                error = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}
+                raise ClientError(error, "Send")
             SimulatedSES.recent.append(now)
             for message in messages:
                 SimulatedSES.sent[message.extra_headers["X-CPP-Email-Key"]] += 1

@@ -152,7 +152,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CPP Portal <cpp@exam
 USE_SES_V2 = True
 AWS_SES_REGION_NAME = env.str("AWS_SES_REGION_NAME", default=env.str("AWS_DEFAULT_REGION", default="eu-west-1"))
 AWS_SES_REGION_ENDPOINT = f"email.{AWS_SES_REGION_NAME}.amazonaws.com"
-AWS_SES_REGION_ENDPOINT_URL = env.str("AWS_SES_REGION_ENDPOINT_URL", default=env.str("AWS_ENDPOINT_URL", default="")) or None
+AWS_SES_REGION_ENDPOINT_URL = (
+    env.str("AWS_SES_REGION_ENDPOINT_URL", default=env.str("AWS_ENDPOINT_URL", default="")) or None
+)
 AWS_SES_CONFIGURATION_SET = env.str("AWS_SES_CONFIGURATION_SET", default="") or None
 AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list("AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS", default=[])
 # The outbox keeps the rate itself, shared by every worker; django-ses's own throttle is per process.

@@ -18,6 +18,7 @@ class EmailKind(models.TextChoices):
     SURVEY = "survey", _("Survey")
     REGISTRATION_CANCELLED = "registration_cancelled", _("Registration cancelled")
     WORKSHOP_CANCELLED = "workshop_cancelled", _("Workshop cancelled")
+    WORKSHOP_CHANGED = "workshop_changed", _("Workshop date or place changed")
     AM_DIGEST = "am_digest", _("Account Manager digest")
     POOL_SHORTFALL = "pool_shortfall", _("Sandbox pool too small")
 
@@ -52,6 +53,9 @@ class OutboundEmail(models.Model):
     calendar = models.TextField(_("calendar invite"), blank=True)
     workshop = models.ForeignKey(
         "workshops.Workshop", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    registration = models.ForeignKey(
+        "workshops.Registration", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
     priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
     scheduled_at = models.DateTimeField(_("scheduled for"))
@@ -109,3 +113,6 @@ class RateLimitSlot(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     next_free_at = models.FloatField(default=0.0)
+
+    def __str__(self):
+        return self.name

@@ -84,6 +84,7 @@ def email_enqueue(
     language: str = "en",
     scheduled_at: datetime | None = None,
     workshop_id: int | None = None,
+    registration_id: int | None = None,
     recipient_id: int | None = None,
     calendar: str = "",
 ) -> OutboundEmail:
@@ -97,6 +98,7 @@ def email_enqueue(
         "language": language,
         "scheduled_at": scheduled_at or timezone.now(),
         "workshop_id": workshop_id,
+        "registration_id": registration_id,
         "recipient_id": recipient_id,
         "calendar": calendar,
         "priority": PRIORITY.get(kind, DEFAULT_PRIORITY),
@@ -193,7 +195,9 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     if email.calendar:
-        message.attach("invite.ics", email.calendar, "text/calendar; charset=utf-8; method=REQUEST")
+        # Calendar apps read the method from the MIME type as well as from the file.
+        method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in email.calendar else "REQUEST"
+        message.attach("invite.ics", email.calendar, f"text/calendar; charset=utf-8; method={method}")
     return message
 
 

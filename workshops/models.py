@@ -2,6 +2,7 @@
 
 import math
 import re
+import secrets
 import zoneinfo
 from datetime import timedelta
 
@@ -9,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -120,6 +120,8 @@ class Workshop(models.Model):
         help_text=_("How long before the start the sandbox accounts are handed out."),
     )
     stage = models.CharField(_("stage"), max_length=24, choices=Stage, default=Stage.DRAFT, editable=False)
+    # Raised whenever the date or place changes, so calendar apps replace the event they hold.
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,7 +146,9 @@ class Workshop(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} ({self.local_start:%Y-%m-%d})" if self.starts_at else self.title
+        if not self.starts_at or self.time_zone not in zoneinfo.available_timezones():
+            return self.title  # an unsaved or invalid form must still be printable
+        return f"{self.title} ({self.local_start:%Y-%m-%d})"
 
     def clean(self):
         errors = {}
@@ -157,7 +161,7 @@ class Workshop(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @cached_property
+    @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
@@ -264,3 +268,76 @@ class SandboxAccount(models.Model):
 
     def __str__(self):
         return f"{self.aws_account_id} {self.name}".strip()
+
+
+def new_invitation_token() -> str:
+    # 144 random bits: unguessable, and short enough for a link in an email.
+    return secrets.token_urlsafe(18)
+
+
+class Invitation(models.Model):
+    """An Account Manager's personal link to a workshop; registrations through it are theirs."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="invitations")
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitations",
+        verbose_name=_("account manager"),
+    )  # fmt: skip
+    token = models.CharField(max_length=32, unique=True, default=new_invitation_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invitation link")
+        verbose_name_plural = _("invitation links")
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "account_manager"], name="one_invitation_per_am_and_workshop")
+        ]
+
+    def __str__(self):
+        return f"{self.account_manager} → {self.workshop}"
+
+
+class RegistrationStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Registration(models.Model):
+    """One person's place at one workshop: a seat, a place in the waitlist, or a cancellation."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="registrations")
+    attendee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations")
+    # The company at the time of registering, kept for the statistics after anonymisation.
+    organisation = models.ForeignKey(
+        "accounts.CustomerOrganisation", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="registrations",
+    )  # fmt: skip
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="registrations"
+    )
+    # The AM the registration is attributed to (copied from the invitation, kept if it is deleted).
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="attributed_registrations", verbose_name=_("account manager"),
+    )  # fmt: skip
+    status = models.CharField(_("status"), max_length=16, choices=RegistrationStatus, editable=False)
+    # Arrival order: the waitlist is served by this, and a re-registration joins at the back.
+    queued_at = models.DateTimeField(_("registered at"), editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["queued_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "attendee"], name="one_registration_per_person_and_workshop")
+        ]
+        indexes = [models.Index(fields=["workshop", "status", "queued_at"], name="registration_queue_idx")]
+
+    def __str__(self):
+        return f"{self.attendee} @ {self.workshop_id} ({self.status})"

@@ -234,3 +234,46 @@ def sandbox_account_release_quarantine(*, account_id: int, actor: User) -> Sandb
     account.save(update_fields=["state", "failed_cleanups", "workshop", "updated_at"])
     log.info("sandbox account %s released from quarantine by %s", account.aws_account_id, actor.pk)
     return account
+
+
+# --- Editing a workshop --------------------------------------------------------------------------
+
+# A change to any of these moves the event in people's calendars.
+CALENDAR_FIELDS = ("starts_at", "ends_at", "time_zone", "venue", "online_link", "title")
+
+
+@transaction.atomic
+def workshop_update(*, workshop: Workshop, changed: set[str], actor: User | None) -> Workshop:
+    """Save an SA's edit of a validated workshop and carry its consequences.
+
+    A new date or place raises the calendar sequence and tells confirmed attendees (reminders
+    move with it); more seats promote from the waitlist; the pool reservation follows the seats.
+    """
+    from notifications import workshop_emails
+    from workshops.models import Registration, RegistrationStatus
+    from workshops.registrations import registrations_fill_seats
+
+    locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    workshop.stage = locked.stage  # the form never sets the stage; keep the locked truth
+    moved = workshop.is_published and bool(changed & set(CALENDAR_FIELDS))
+    if moved:
+        workshop.calendar_sequence = locked.calendar_sequence + 1
+    workshop.save()
+    if not workshop.is_published or workshop.stage in (Stage.CANCELLED, Stage.CLOSED, Stage.ANONYMISED):
+        return workshop
+    if moved:
+        confirmed = list(
+            Registration.objects.select_related("attendee", "workshop").filter(
+                workshop=workshop, status=RegistrationStatus.CONFIRMED
+            )
+        )
+        transaction.on_commit(lambda: workshop_emails.workshop_changed_emails(workshop, confirmed))
+    if "capacity" in changed:
+        registrations_fill_seats(workshop_id=workshop.pk)
+    if {"capacity", "attendees_per_account"} & changed and workshop.stage in (
+        Stage.REGISTRATION_OPEN,
+        Stage.REGISTRATION_CLOSED,
+    ):
+        transaction.on_commit(lambda: sandbox_accounts_reserve(workshop_id=workshop.pk))
+    log.info("workshop %s edited by %s: %s", workshop.pk, actor.pk if actor else None, sorted(changed))
+    return workshop

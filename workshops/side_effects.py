@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from workshops import services
-from workshops.models import Stage, StageChange
+from workshops.models import Registration, RegistrationStatus, Stage, StageChange
 
 Handler = Callable[[StageChange], None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
@@ -55,3 +55,15 @@ def reserve_sandbox_accounts(change: StageChange) -> None:
 @on_entering(Stage.CANCELLED)
 def release_sandbox_accounts(change: StageChange) -> None:
     services.sandbox_accounts_release(workshop_id=change.workshop_id)
+
+
+@on_entering(Stage.CANCELLED)
+def tell_registered_people(change: StageChange) -> None:
+    from notifications import workshop_emails
+
+    registrations = (
+        Registration.objects.select_related("attendee", "workshop")
+        .filter(workshop_id=change.workshop_id)
+        .exclude(status=RegistrationStatus.CANCELLED)
+    )
+    workshop_emails.workshop_cancelled_emails(change.workshop, list(registrations))

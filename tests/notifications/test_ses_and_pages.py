@@ -73,11 +73,16 @@ def test_a_hard_bounce_suppresses_the_address(client, unsigned_events):
         "eventType": "Bounce",
         "mail": {"messageId": "m1"},
         "bounce": {
-            "bounceType": "Permanent", "bounceSubType": "General",
-            "bouncedRecipients": [{"emailAddress": "Gone@Example.com", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {"emailAddress": "Gone@Example.com", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+            ],
         },
-    }  # fmt: skip
-    response = client.post(reverse("notifications:ses_events"), sns_notification(event), content_type="application/json")
+    }
+    response = client.post(
+        reverse("notifications:ses_events"), sns_notification(event), content_type="application/json"
+    )
     assert response.status_code == 200
     suppressed = SuppressedAddress.objects.get()
     assert (suppressed.email, suppressed.reason) == ("gone@example.com", "bounce")
@@ -98,7 +103,10 @@ def test_a_complaint_suppresses_the_address(client, unsigned_events):
     event = {
         "notificationType": "Complaint",
         "mail": {"messageId": "m1"},
-        "complaint": {"complainedRecipients": [{"emailAddress": "angry@example.com"}], "complaintFeedbackType": "abuse"},
+        "complaint": {
+            "complainedRecipients": [{"emailAddress": "angry@example.com"}],
+            "complaintFeedbackType": "abuse",
+        },
     }
     client.post(reverse("notifications:ses_events"), sns_notification(event), content_type="application/json")
     assert SuppressedAddress.objects.get().reason == "complaint"
