@@ -58,6 +58,10 @@ class User(AbstractUser):
         related_name="members",
     )
 
+    # Consent to the privacy notice: which version, and when.
+    privacy_consent_version = models.CharField(_("privacy notice version"), max_length=20, blank=True)
+    privacy_consent_at = models.DateTimeField(_("privacy consent given at"), null=True, blank=True)
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
@@ -81,6 +85,18 @@ class User(AbstractUser):
         # One spelling per address, so look-ups and the unique constraint agree.
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+    @property
+    def profile_is_complete(self) -> bool:
+        """Whether a customer has told us who they are and consented to the current notice."""
+        if self.is_staff:
+            return True
+        return bool(
+            self.first_name
+            and self.last_name
+            and self.organisation_id
+            and self.privacy_consent_version == settings.CPP_PRIVACY_NOTICE_VERSION
+        )
 
     @property
     def is_solutions_architect(self) -> bool:

@@ -35,6 +35,17 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 55},
         },
+        "dispatch-due-emails": {
+            "task": "notifications.tasks.dispatch_due_emails",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+        # The pool follows the Organization's sandbox OU; accounts rarely move, so hourly is plenty.
+        "sync-sandbox-pool": {
+            "task": "workshops.tasks.sync_sandbox_pool",
+            "schedule": 3600.0,
+            "options": {"expires": 3000},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_countries",
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
     "workshops",
     "notifications",
     "cleaner",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "cpp_portal.urls"
@@ -102,15 +105,50 @@ else:
     # A database cache is shared by every local process, which rate limits need.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cpp_cache"}}
 
-# --- Auth -----------------------------------------------------------------------------------
+# --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # Staff: email and password through allauth (rate limited).
+    "allauth.account.auth_backends.AuthenticationBackend",
+    # Everyone: a signed, short-lived, single-use link (django-sesame).
+    "sesame.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+SESSION_COOKIE_AGE = 8 * 3600
+
+# Magic links (DESIGN.md section 7): valid 15 minutes, usable once; only a POST signs in.
+SESAME_MAX_AGE = 15 * 60
+SESAME_ONE_TIME = True
+SESAME_TOKEN_NAME = "token"  # noqa: S105 (a query parameter's name, not a secret)
+CPP_MAGIC_LINK_MINUTES = SESAME_MAX_AGE // 60
+# The privacy notice customers consent to; a new version asks them again.
+CPP_PRIVACY_NOTICE_VERSION = env.str("CPP_PRIVACY_NOTICE_VERSION", default="2026-11")
+
+# allauth, for staff password sign-in only: customers never get a password, and nobody signs up
+# with one (accounts.adapter closes sign-up).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# Per IP and per email address ("key"); they need a cache every process shares (Redis in production).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "magic_link": env.str("CPP_MAGIC_LINK_RATE", default="20/h/ip,5/h/key"),
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -176,6 +214,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The file broker is polled; 1 s (its default) makes a demo feel sluggish.
+        "polling_interval": 0.2,
     }
 else:
     # A late-acked task is handed out again after the visibility timeout: it must exceed the

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views import admin_login
 from cpp_portal.health import healthz
 
 admin.site.site_header = "CPP Portal"
@@ -10,8 +11,15 @@ admin.site.index_title = "Workshops, people and sandbox accounts"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before admin.site.urls: staff sign in through allauth (rate limited), never the admin's form.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("notifications.urls")),
+    path("", include("accounts.urls")),
+    path("", include("workshops.urls")),
+    # allauth: staff password sign-in (and its rate limits); customers use magic links.
+    path("accounts/", include("allauth.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
 ]
 

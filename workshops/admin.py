@@ -194,6 +194,14 @@ class WorkshopAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         return {"owners": [request.user.pk], **super().get_changeform_initial_data(request)}
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # An edit of a published workshop has consequences (calendar updates, moved reminders,
+        # promotions into new seats): the service carries them.
+        services.workshop_update(workshop=obj, changed=set(form.changed_data), actor=request.user)
+
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, workshop):
         return f"{workshop.local_start:%Y-%m-%d %H:%M} {workshop.time_zone}"
