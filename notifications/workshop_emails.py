@@ -44,7 +44,7 @@ def site_link(name: str, *args) -> str:
 
 def _round(registration) -> str:
     # One round per time the person joined the queue; cancelling and coming back is a new one.
-    return f"{registration.pk}.{int(registration.queued_at.timestamp())}"
+    return f"{registration.pk}.{int(registration.queued_at.timestamp() * 1_000_000)}"
 
 
 def _render(kind: str, registration, **extra):
