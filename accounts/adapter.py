@@ -1,5 +1,7 @@
 """allauth's hooks: password sign-in is for staff only, and nobody signs up with a password."""
 
+import uuid
+
 from allauth.account.adapter import DefaultAccountAdapter
 
 
@@ -7,3 +9,21 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # Customers sign up by magic link (accounts.views); staff are created by an SA.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's own emails (password reset, security notices) go through the outbox too."""
+        from notifications.models import EmailKind
+        from notifications.services import email_enqueue
+
+        request = context.get("request")
+        message = self.render_mail(template_prefix, email, {"email": email, "request": request, **context})
+        html = next((body for body, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
+        email_enqueue(
+            # Each is a new message (a reset link is single-use): a fresh key every time.
+            key=f"account:{template_prefix.rsplit('/', 1)[-1]}:{uuid.uuid4()}",
+            kind=EmailKind.ACCOUNT_MESSAGE,
+            to=email,
+            subject=message.subject,
+            body_text=message.body,
+            body_html=html,
+        )

@@ -81,7 +81,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}")}
+# An empty DATABASE_URL (a compose file's `${DATABASE_URL:-}`) means unset, not a broken URL.
+DATABASES = {
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}")
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: WAL lets readers run beside a writer, and
     # IMMEDIATE transactions wait for the lock instead of failing half-way.
@@ -99,8 +102,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+
+def _next_redis_database(url: str) -> str:
+    """The same Redis server, one database up: clearing the cache must never empty the task queue."""
+    base, _, number = url.rstrip("/").rpartition("/")
+    if number.isdigit() and "://" in base:
+        return f"{base}/{int(number) + 1}"
+    return f"{url.rstrip('/')}/1"
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_CACHE_URL", default="") or _next_redis_database(REDIS_URL),
+        }
+    }
 else:
     # A database cache is shared by every local process, which rate limits need.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cpp_cache"}}
@@ -176,6 +193,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIN
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 X_FRAME_OPTIONS = "DENY"
 

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from accounts.views import admin_login
+from accounts.views import admin_login, home
 from cpp_portal.health import healthz
 
 admin.site.site_header = "CPP Portal"
@@ -20,6 +19,6 @@ urlpatterns = [
     path("", include("workshops.urls")),
     # allauth: staff password sign-in (and its rate limits); customers use magic links.
     path("accounts/", include("allauth.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    path("", home, name="home"),
 ]
 

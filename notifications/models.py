@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 class EmailKind(models.TextChoices):
     MAGIC_LINK = "magic_link", _("Sign-in link")
+    ACCOUNT_MESSAGE = "account_message", _("Account security message")
     INVITATION = "invitation", _("Invitation link for an Account Manager")
     CUSTOMER_INVITATION = "customer_invitation", _("Invitation to a customer")
     REGISTRATION_CONFIRMED = "registration_confirmed", _("Registration confirmed")
@@ -24,7 +25,7 @@ class EmailKind(models.TextChoices):
 
 
 # Lower goes first. Sign-in links expire in minutes, so they jump every queue.
-PRIORITY = {EmailKind.MAGIC_LINK: 0}
+PRIORITY = {EmailKind.MAGIC_LINK: 0, EmailKind.ACCOUNT_MESSAGE: 0}
 DEFAULT_PRIORITY = 5
 
 

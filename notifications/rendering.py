@@ -59,6 +59,11 @@ REQUIRED_CONTEXT: dict[str, frozenset[str]] = {
 LOWERCASE_DATE_NAMES = frozenset({"es", "pt", "it"})
 
 
+# allauth renders its own emails (password reset, security notices) from its translated templates.
+RENDERED_ELSEWHERE = frozenset({EmailKind.ACCOUNT_MESSAGE})
+OUR_KINDS = tuple(kind for kind in EmailKind.values if kind not in RENDERED_ELSEWHERE)
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str

@@ -21,7 +21,8 @@ def _staff_only(request) -> None:
 
 def links_visible(email: OutboundEmail) -> bool:
     """Sign-in links are someone's key: staff read them only where nothing is really sent."""
-    return email.kind != EmailKind.MAGIC_LINK or settings.EMAIL_BACKEND == settings.OUTBOX_ONLY_BACKEND
+    personal = email.kind in (EmailKind.MAGIC_LINK, EmailKind.ACCOUNT_MESSAGE)
+    return not personal or settings.EMAIL_BACKEND == settings.OUTBOX_ONLY_BACKEND
 
 
 @login_required

@@ -17,6 +17,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.com")
+    # Like real customers: no usable password (staff factories set one).
+    password = "!"
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
 
