@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 import factory
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User
-from workshops.models import SandboxAccount, Topic, Workshop
+from workshops.models import SandboxAccount, Stage, Topic, Workshop
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -67,6 +68,13 @@ class CustomerFactory(UserFactory):
     organisation = factory.SubFactory(CustomerOrganisationFactory)
 
 
+class SignedUpCustomerFactory(CustomerFactory):
+    """A customer who has signed in before: profile complete, current privacy notice accepted."""
+
+    privacy_consent_version = factory.LazyFunction(lambda: settings.CPP_PRIVACY_NOTICE_VERSION)
+    privacy_consent_at = factory.LazyFunction(timezone.now)
+
+
 class TopicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Topic
@@ -112,3 +120,15 @@ class SandboxAccountFactory(factory.django.DjangoModelFactory):
     aws_account_id = factory.Sequence(lambda n: f"{100000000000 + n}")
     name = factory.Sequence(lambda n: f"cpp-sandbox-{n:03d}")
     email = factory.Sequence(lambda n: f"aws+sandbox{n}@cpp.example.com")
+
+
+def workshop_in(stage: str, **kwargs) -> Workshop:
+    """A workshop put straight into `stage`: tests set the scene; real code moves only through services."""
+    workshop = WorkshopFactory(**kwargs)
+    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
+    workshop.refresh_from_db()
+    return workshop
+
+
+def open_workshop(**kwargs) -> Workshop:
+    return workshop_in(Stage.REGISTRATION_OPEN, **kwargs)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +28,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from workshops import services
+from workshops import invitations, services
 from workshops.models import (
     SandboxAccount,
     SandboxAccountState,
@@ -201,6 +202,12 @@ class WorkshopAdmin(admin.ModelAdmin):
         # An edit of a published workshop has consequences (calendar updates, moved reminders,
         # promotions into new seats): the service carries them.
         services.workshop_update(workshop=obj, changed=set(form.changed_data), actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and "account_managers" in form.changed_data:
+            # AMs added to a workshop already open get their invitation link like the others did.
+            transaction.on_commit(partial(invitations.account_managers_invite, workshop_id=form.instance.pk))
 
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, workshop):

@@ -67,3 +67,17 @@ def tell_registered_people(change: StageChange) -> None:
         .exclude(status=RegistrationStatus.CANCELLED)
     )
     workshop_emails.workshop_cancelled_emails(change.workshop, list(registrations))
+
+
+@on_entering(Stage.REGISTRATION_OPEN)
+def invite_account_managers(change: StageChange) -> None:
+    from workshops import invitations
+
+    invitations.account_managers_invite(workshop_id=change.workshop_id)
+
+
+@on_entering(Stage.REGISTRATION_CLOSED)
+def send_account_manager_digests(change: StageChange) -> None:
+    from workshops import invitations
+
+    invitations.account_managers_digest(workshop_id=change.workshop_id)

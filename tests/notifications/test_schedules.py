@@ -7,24 +7,11 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
-from tests.factories import CustomerFactory, WorkshopFactory
+from tests.factories import CustomerFactory, open_workshop
 from workshops import registrations, services, side_effects
-from workshops.models import Stage, StageChange, Workshop
+from workshops.models import Stage, StageChange
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def my_workshops_url(settings):
-    # The customer pages may not be routed in this checkout yet; the emails only need a link.
-    settings.ROOT_URLCONF = "tests.notifications.urls_for_emails"
-
-
-def open_workshop(**kwargs) -> Workshop:
-    workshop = WorkshopFactory(**kwargs)
-    Workshop.objects.filter(pk=workshop.pk).update(stage=Stage.REGISTRATION_OPEN)
-    workshop.refresh_from_db()
-    return workshop
 
 
 def register(workshop, capture, attendee=None):
@@ -66,9 +53,7 @@ def test_a_full_workshop_waitlists_and_says_which_place(django_capture_on_commit
     assert not emails(EmailKind.REMINDER_WEEK, registration=waitlisted.registration).exists()
 
 
-def test_moving_the_workshop_moves_the_reminders_and_sends_a_calendar_update(
-    django_capture_on_commit_callbacks, sa
-):
+def test_moving_the_workshop_moves_the_reminders_and_sends_a_calendar_update(django_capture_on_commit_callbacks, sa):
     workshop = open_workshop(starts_at=timezone.now().replace(microsecond=0) + timedelta(days=20))
     register(workshop, django_capture_on_commit_callbacks)
     workshop.starts_at += timedelta(days=5)

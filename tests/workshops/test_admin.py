@@ -10,7 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import SandboxAccountFactory, SolutionsArchitectFactory, TopicFactory, WorkshopFactory
+from notifications.models import EmailKind, OutboundEmail
+from tests.factories import (
+    AccountManagerFactory,
+    SandboxAccountFactory,
+    SolutionsArchitectFactory,
+    TopicFactory,
+    WorkshopFactory,
+    workshop_in,
+)
 from workshops.models import SandboxAccount, SandboxAccountState, Stage, StageChange, Workshop
 from workshops.services import MANUAL_MOVES, StageError
 
@@ -18,14 +26,6 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:workshops_workshop_changelist"
 ACCOUNTS = "admin:workshops_sandboxaccount_changelist"
-
-
-def workshop_in(stage: str, **kwargs) -> Workshop:
-    workshop = WorkshopFactory(**kwargs)
-    # Tests put a workshop straight into a stage; real code only moves it through the services.
-    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
-    workshop.refresh_from_db()
-    return workshop
 
 
 def change_url(workshop: Workshop) -> str:
@@ -331,6 +331,42 @@ class TestTheWorkshopForm:
         assert message in page.content.decode()
         workshop.refresh_from_db()
         assert workshop.title == "Unchanged"
+
+
+class TestEditingAPublishedWorkshop:
+    """An SA's edit goes through workshops.services.workshop_update and carries its consequences."""
+
+    def test_an_account_manager_added_to_an_open_workshop_gets_their_invitation(
+        self, client, sa, am, django_capture_on_commit_callbacks
+    ):
+        workshop = workshop_in(Stage.REGISTRATION_OPEN, account_managers=[am])
+        newcomer = AccountManagerFactory()
+        client.force_login(sa)
+        form = workshop_form(
+            sa,
+            title=workshop.title,
+            starts_at_0=f"{workshop.local_start:%Y-%m-%d}",
+            starts_at_1=f"{workshop.local_start:%H:%M:%S}",
+            ends_at_0=f"{workshop.local_end:%Y-%m-%d}",
+            ends_at_1=f"{workshop.local_end:%H:%M:%S}",
+            registration_deadline_0=f"{workshop.registration_deadline.astimezone(workshop.tz):%Y-%m-%d}",
+            registration_deadline_1=f"{workshop.registration_deadline.astimezone(workshop.tz):%H:%M:%S}",
+            account_managers=[am.pk, newcomer.pk],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(change_url(workshop), form)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        invited = OutboundEmail.objects.filter(kind=EmailKind.INVITATION).values_list("to", flat=True)
+        assert newcomer.email in invited
+
+    def test_moving_the_date_raises_the_calendar_sequence(self, client, sa):
+        workshop = workshop_in(Stage.REGISTRATION_OPEN, starts_at=datetime(2030, 6, 12, 7, 0, tzinfo=UTC))
+        client.force_login(sa)
+        response = client.post(change_url(workshop), workshop_form(sa, starts_at_1="10:00:00"))
+        assert response.status_code == 302
+        workshop.refresh_from_db()
+        assert workshop.calendar_sequence == 1
+        assert workshop.stage == Stage.REGISTRATION_OPEN
 
 
 class TestTheWorkshopList:

@@ -6,9 +6,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tests.factories import SandboxAccountFactory, WorkshopFactory
+from tests.factories import SandboxAccountFactory, WorkshopFactory, workshop_in
 from workshops import services, side_effects
-from workshops.models import SandboxAccountState, Stage, StageChange, Workshop
+from workshops.models import SandboxAccountState, Stage, StageChange
 from workshops.services import ALLOWED_MOVES, StageError
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +24,6 @@ SERVICE_FOR = {
 ALL_PAIRS = [(source, target) for source in Stage.values for target in Stage.values if source != target]
 ALLOWED_PAIRS = [(s, t) for s, t in ALL_PAIRS if t in ALLOWED_MOVES[s]]
 REFUSED_PAIRS = [(s, t) for s, t in ALL_PAIRS if t not in ALLOWED_MOVES[s] and t != Stage.DRAFT]
-
-
-def workshop_in(stage: str, **kwargs) -> Workshop:
-    workshop = WorkshopFactory(**kwargs)
-    # Tests put a workshop straight into a stage; real code only moves it through the services.
-    Workshop.objects.filter(pk=workshop.pk).update(stage=stage)
-    workshop.refresh_from_db()
-    return workshop
 
 
 def test_the_lifecycle_is_exactly_the_designed_one():

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from workshops import views
+
+app_name = "workshops"
+
+urlpatterns = [
+    # path: a mangled link (even one with a "/" in it) still gets the invitation's own clear 404 page.
+    path("i/<path:token>/", views.invitation, name="invitation"),
+    path("me/workshops/", views.my_workshops, name="my_workshops"),
+    path("me/registrations/<int:registration_id>/cancel/", views.cancel_registration, name="registration_cancel"),
+    path(
+        "me/registrations/<int:registration_id>/calendar.ics",
+        views.registration_calendar,
+        name="registration_calendar",
+    ),
+    path("am/workshops/", views.am_workshops, name="am_workshops"),
+    path("am/workshops/<int:workshop_id>/invite/", views.am_invite, name="am_invite"),
+]
