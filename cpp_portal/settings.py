@@ -252,6 +252,21 @@ AWS_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-1")
 CPP_SANDBOX_OU_ID = env.str("CPP_SANDBOX_OU_ID", default="")
 CPP_SANDBOX_ROLE_NAME = env.str("CPP_SANDBOX_ROLE_NAME", default="OrganizationAccountAccessRole")
 
+# Fernet keys that encrypt attendees' console passwords at rest, comma-separated: the first
+# encrypts, all decrypt, so a new key is put first and `manage.py rotate_credential_keys`
+# re-encrypts before the old one is dropped. The local default is a key kept in .local/.
+CPP_CREDENTIALS_KEYS = env.list("CPP_CREDENTIALS_KEYS", default=[])
+if not CPP_CREDENTIALS_KEYS and DEBUG:
+    _key_file = LOCAL_DIR / "credentials.key"
+    if not _key_file.exists():
+        from cryptography.fernet import Fernet
+
+        _key_file.write_bytes(Fernet.generate_key())
+        _key_file.chmod(0o600)
+    CPP_CREDENTIALS_KEYS = [_key_file.read_text().strip()]
+# Where attendees sign in to the AWS console of their sandbox account.
+CPP_CONSOLE_SIGNIN_URL = env.str("CPP_CONSOLE_SIGNIN_URL", default="https://{account_id}.signin.aws.amazon.com/console")
+
 # --- The workshop programme -----------------------------------------------------------------
 # How long after a workshop's end it is closed automatically (credentials revoked, cleanup).
 CPP_CLOSE_GRACE_MINUTES = env.int("CPP_CLOSE_GRACE_MINUTES", default=60)

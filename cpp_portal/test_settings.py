@@ -8,6 +8,8 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
+# A fixed Fernet key for the tests only (credentials are encrypted with it).
+os.environ.setdefault("CPP_CREDENTIALS_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMhISE=")
 os.environ.setdefault("CPP_LOCAL_DIR", os.path.join(tempfile.gettempdir(), f"cpp-portal-tests-{os.getuid()}"))
 # Tests never reach real AWS: moto answers, and these keep boto3 from finding real credentials.
 for _name, _value in {

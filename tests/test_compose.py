@@ -48,7 +48,11 @@ NOT_FOR_THE_STACK = {"DEBUG", "CPP_LOCAL_DIR", "STATIC_ROOT", "CELERY_TASK_ALWAY
 # Read by the programs themselves rather than by settings.
 READ_BY_PROGRAMS = {"WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "FORWARDED_ALLOW_IPS", "DJANGO_SETTINGS_MODULE"}
 # What an operator must supply; everything else has a default.
-OPERATOR_ENV = {"SECRET_KEY": "an-operator-secret", "POSTGRES_PASSWORD": "an-operator-password"}
+OPERATOR_ENV = {
+    "SECRET_KEY": "an-operator-secret",
+    "POSTGRES_PASSWORD": "an-operator-password",
+    "CPP_CREDENTIALS_KEYS": "an-operator-fernet-key",
+}
 
 
 # --- Reading the files the way docker does ------------------------------------------------------

@@ -113,6 +113,10 @@ class Workshop(models.Model):
         validators=[validate_policy_arns],
         help_text=_('e.g. ["arn:aws:iam::aws:policy/PowerUserAccess"]'),
     )
+    permissions_boundary_arn = models.CharField(
+        _("permissions boundary ARN"), max_length=600, blank=True, validators=[RegexValidator(IAM_POLICY_ARN)],
+        help_text=_("Optional: an IAM policy that caps what attendees may do, whatever their policies grant."),
+    )  # fmt: skip
     provisioning_lead_minutes = models.PositiveIntegerField(
         _("provisioning lead time (minutes)"),
         default=120,
@@ -341,3 +345,63 @@ class Registration(models.Model):
 
     def __str__(self):
         return f"{self.attendee} @ {self.workshop_id} ({self.status})"
+
+
+class CredentialStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    REVOKED = "revoked", _("Revoked")
+    REVOKE_FAILED = "revoke_failed", _("Revocation failed")
+
+
+class Credential(models.Model):
+    """An attendee's IAM user in a sandbox account, with its console password encrypted at rest."""
+
+    registration = models.OneToOneField(Registration, on_delete=models.PROTECT, related_name="credential")
+    sandbox_account = models.ForeignKey(SandboxAccount, on_delete=models.PROTECT, related_name="credentials")
+    # Opaque on purpose: an IAM user name is visible to anyone in the account and in CloudTrail.
+    iam_user_name = models.CharField(_("IAM user name"), max_length=64)
+    # A Fernet token (workshops.secrets); wiped when the credential is revoked.
+    password_encrypted = models.TextField(blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CredentialStatus, default=CredentialStatus.PENDING, editable=False
+    )
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    provisioned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
+        constraints = [
+            models.UniqueConstraint(fields=["sandbox_account", "iam_user_name"], name="one_iam_user_name_per_account")
+        ]
+        indexes = [models.Index(fields=["status"], name="credential_status_idx")]
+
+    def __str__(self):
+        return f"{self.iam_user_name} in {self.sandbox_account_id} ({self.status})"
+
+
+class CredentialView(models.Model):
+    """Audit: every time an attendee opened their credentials page or revealed the password."""
+
+    class Action(models.TextChoices):
+        PAGE = "page", _("Opened the credentials page")
+        REVEAL = "reveal", _("Revealed the password")
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="views")
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=8, choices=Action)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("credential view")
+        verbose_name_plural = _("credential views")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.credential_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
