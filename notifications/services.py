@@ -113,6 +113,39 @@ def email_enqueue(
     return email
 
 
+def email_enqueue_rendered(
+    *, kind: str, key: str, to: str, language: str, context: dict, **fields
+) -> OutboundEmail:
+    """Render a `kind` email in `language` and queue it under `key` (see email_enqueue)."""
+    from notifications.rendering import email_language, render_email
+
+    language = email_language(language)
+    rendered = render_email(kind=kind, language=language, context=context)
+    return email_enqueue(
+        key=key,
+        kind=kind,
+        to=to,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        language=language,
+        **fields,
+    )
+
+
+def email_enqueue_for(*, recipient, kind: str, key: str, context: dict, **fields) -> OutboundEmail:
+    """Queue a `kind` email to a person, in their preferred language."""
+    return email_enqueue_rendered(
+        kind=kind,
+        key=key,
+        to=recipient.email,
+        language=recipient.preferred_language,
+        context=context,
+        recipient_id=recipient.pk,
+        **fields,
+    )
+
+
 def _kick_senders() -> None:
     # Due emails go out now rather than at the next beat tick; one kick per few seconds is
     # enough because a sender keeps claiming until nothing is due.

@@ -47,35 +47,25 @@ def _round(registration) -> str:
     return f"{registration.pk}.{int(registration.queued_at.timestamp() * 1_000_000)}"
 
 
-def _render(kind: str, registration, **extra):
-    return render_email(
-        kind=kind,
-        language=registration.attendee.preferred_language,
-        context={
-            "workshop": registration.workshop,
-            "attendee": registration.attendee,
-            "my_workshops_link": site_link("workshops:my_workshops"),
-            "calendar_attached": False,
-            **extra,
-        },
-    )
+def _context(registration, **extra) -> dict:
+    return {
+        "workshop": registration.workshop,
+        "attendee": registration.attendee,
+        "my_workshops_link": site_link("workshops:my_workshops"),
+        "calendar_attached": False,
+        **extra,
+    }
 
 
 def _queue(kind: str, registration, *, key: str, scheduled_at=None, calendar: str = "", **extra) -> OutboundEmail:
-    attendee = registration.attendee
-    rendered = _render(kind, registration, calendar_attached=bool(calendar), **extra)
-    return services.email_enqueue(
-        key=key,
+    return services.email_enqueue_for(
+        recipient=registration.attendee,
         kind=kind,
-        to=attendee.email,
-        subject=rendered.subject,
-        body_text=rendered.body_text,
-        body_html=rendered.body_html,
-        language=attendee.preferred_language,
+        key=key,
+        context=_context(registration, calendar_attached=bool(calendar), **extra),
         scheduled_at=scheduled_at,
         workshop_id=registration.workshop_id,
         registration_id=registration.pk,
-        recipient_id=attendee.pk,
         calendar=calendar,
     )
 
@@ -179,7 +169,9 @@ def workshop_changed_emails(workshop, confirmed_registrations) -> None:
 
 def _refresh(email: OutboundEmail, registration, *, scheduled_at) -> None:
     # A queued email keeps its key but takes the workshop's new time and words.
-    rendered = _render(email.kind, registration)
+    rendered = render_email(
+        kind=email.kind, language=registration.attendee.preferred_language, context=_context(registration)
+    )
     OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).update(
         scheduled_at=scheduled_at,
         subject=rendered.subject[:300],

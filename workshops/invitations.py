@@ -79,21 +79,12 @@ def account_managers_invite(*, workshop_id: int) -> int:
         if key in already:
             continue
         am = invitation.account_manager
-        rendered = render_email(
+        outbox.email_enqueue_for(
+            recipient=am,
             kind=EmailKind.INVITATION,
-            language=am.preferred_language,
-            context={"workshop": workshop, "account_manager": am, "invitation_link": invitation_link(invitation)},
-        )
-        outbox.email_enqueue(
             key=key,
-            kind=EmailKind.INVITATION,
-            to=am.email,
-            subject=rendered.subject,
-            body_text=rendered.body_text,
-            body_html=rendered.body_html,
-            language=am.preferred_language,
+            context={"workshop": workshop, "account_manager": am, "invitation_link": invitation_link(invitation)},
             workshop_id=workshop.pk,
-            recipient_id=am.pk,
         )
         queued += 1
     return queued
@@ -362,21 +353,12 @@ def account_managers_digest(*, workshop_id: int) -> int:
         key = f"{EmailKind.AM_DIGEST}:{workshop.pk}:{am.pk}"
         if OutboundEmail.objects.filter(key=key).exists():
             continue
-        rendered = render_email(
+        outbox.email_enqueue_for(
+            recipient=am,
             kind=EmailKind.AM_DIGEST,
-            language=am.preferred_language,
-            context={"workshop": workshop, "account_manager": am, "rows": _digest_rows(workshop, am)},
-        )
-        outbox.email_enqueue(
             key=key,
-            kind=EmailKind.AM_DIGEST,
-            to=am.email,
-            subject=rendered.subject,
-            body_text=rendered.body_text,
-            body_html=rendered.body_html,
-            language=am.preferred_language,
+            context={"workshop": workshop, "account_manager": am, "rows": _digest_rows(workshop, am)},
             workshop_id=workshop.pk,
-            recipient_id=am.pk,
         )
         queued += 1
     return queued
