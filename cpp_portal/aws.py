@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from django.conf import settings
 
@@ -48,6 +49,7 @@ _lock = threading.Lock()
 _clients: dict[tuple[str, str, str], object] = {}
 _sessions: dict[str, _Assumed] = {}
 _hub_session: boto3.session.Session | None = None
+_shared_loader = None
 
 
 def hub_session() -> boto3.session.Session:
@@ -102,13 +104,34 @@ def _member_session(account_id: str) -> boto3.session.Session:
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
         region_name=settings.AWS_REGION,
+        botocore_session=_botocore_session(),
     )
+    with _lock:
+        # boto3 adds its own data folder to the (shared) loader's search path on every new session.
+        _shared_loader.search_paths[:] = list(dict.fromkeys(_shared_loader.search_paths))
     assumed = _Assumed(session=session, expires_at=creds["Expiration"].timestamp())
     with _lock:
         _sessions[account_id] = assumed
         # Clients built on the old credentials must not outlive them.
         for key in [k for k in _clients if k[0] == account_id]:
             del _clients[key]
+    return session
+
+
+def _botocore_session() -> botocore.session.Session:
+    """A new botocore session that parses service models and endpoint rules once per process.
+
+    Each session has its own loader by default, so every sandbox account's first client parsed
+    the same JSON again (most of the ~150 ms a client costs, all of it holding the GIL, which
+    serialises a fan-out across accounts). The files never change while the process runs.
+    """
+    global _shared_loader
+    session = botocore.session.get_session()
+    with _lock:
+        if _shared_loader is None:
+            _shared_loader = session.get_component("data_loader")
+        loader = _shared_loader
+    session.register_component("data_loader", loader)
     return session
 
 

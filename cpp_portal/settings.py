@@ -145,6 +145,9 @@ SESAME_MAX_AGE = 15 * 60
 SESAME_ONE_TIME = True
 SESAME_TOKEN_NAME = "token"  # noqa: S105 (a query parameter's name, not a secret)
 CPP_MAGIC_LINK_MINUTES = SESAME_MAX_AGE // 60
+# The "your account is ready" link goes out up to the lead time before the start and is opened
+# during the day: it lives through a workshop day, still single-use.
+CPP_CREDENTIALS_LINK_MAX_AGE = 24 * 3600
 # The privacy notice customers consent to; a new version asks them again.
 CPP_PRIVACY_NOTICE_VERSION = env.str("CPP_PRIVACY_NOTICE_VERSION", default="2026-11")
 
@@ -251,6 +254,8 @@ AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 AWS_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-1")
 CPP_SANDBOX_OU_ID = env.str("CPP_SANDBOX_OU_ID", default="")
 CPP_SANDBOX_ROLE_NAME = env.str("CPP_SANDBOX_ROLE_NAME", default="OrganizationAccountAccessRole")
+# Regions the guardrails allow when no published workshop names any.
+CPP_SANDBOX_DEFAULT_REGIONS = env.list("CPP_SANDBOX_DEFAULT_REGIONS", default=[AWS_REGION])
 
 # Fernet keys that encrypt attendees' console passwords at rest, comma-separated: the first
 # encrypts, all decrypt, so a new key is put first and `manage.py rotate_credential_keys`

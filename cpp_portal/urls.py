@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("workshops.urls")),
+    path("", include("cleaner.urls")),
     # allauth: staff password sign-in (and its rate limits); customers use magic links.
     path("accounts/", include("allauth.urls")),
     path("", home, name="home"),

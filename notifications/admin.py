@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from cpp_portal.read_only_admin import ReadOnlyAdminMixin
 from notifications.models import OutboundEmail, SuppressedAddress
 
 
@@ -17,7 +18,7 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the outbox page is where staff read emails; this is for finding rows."""
 
     list_display = ["created_at", "to", "kind", "status", "attempts", "scheduled_at", "page"]
@@ -29,12 +30,3 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description="outbox page")
     def page(self, obj):
         return format_html('<a href="{}">open</a>', reverse("notifications:outbox_email", args=[obj.pk]))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

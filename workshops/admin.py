@@ -14,6 +14,7 @@ import zoneinfo
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -28,8 +29,12 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from workshops import invitations, services
+from accounts import roles
+from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
+from workshops import guardrails, invitations, services
 from workshops.models import (
+    Credential,
+    CredentialView,
     SandboxAccount,
     SandboxAccountState,
     Stage,
@@ -139,27 +144,16 @@ class WorkshopForm(forms.ModelForm):
         return time_zone
 
 
-class StageChangeInline(admin.TabularInline):
+class StageChangeInline(ReadOnlyInline):
     """The audit history of a workshop's stage: written by the services only, never by hand."""
 
     model = StageChange
     fields = ("created_at", "source", "target", "actor", "automatic", "note")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("stage history")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _stage_move_action(move: Move):
@@ -328,22 +322,13 @@ class WorkshopAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
+class StageChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every stage move of every workshop, as the services recorded it."""
 
     list_display = ("created_at", "workshop", "source", "target", "actor", "automatic", "note", "side_effects_done_at")
     list_filter = ("target", "automatic")
     search_fields = ("workshop__title",)
     list_select_related = ("workshop", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SandboxAccount)
@@ -409,6 +394,113 @@ class SandboxAccountAdmin(admin.ModelAdmin):
             message = gettext("Released %(ids)s back to the pool.") % {"ids": ", ".join(released)}
             self.message_user(request, message, messages.SUCCESS)
         return None
+
+    # --- Guardrails (the sandbox OU's service control policy) ---------------------------------------
+
+    def get_urls(self):
+        guardrails_page = path(
+            "guardrails/",
+            self.admin_site.admin_view(self.guardrails_view),
+            name="workshops_sandboxaccount_guardrails",
+        )
+        return [guardrails_page, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if roles.is_solutions_architect(request.user):
+            extra_context["guardrails_url"] = reverse("admin:workshops_sandboxaccount_guardrails")
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def guardrails_view(self, request):
+        """What the sandbox OU's policy is, what it should be, and the confirmed POST that applies it."""
+        if not roles.is_solutions_architect(request.user):
+            raise PermissionDenied
+        here = reverse("admin:workshops_sandboxaccount_guardrails")
+        if _confirmed(request):
+            try:
+                report = guardrails.guardrails_apply()
+            except guardrails.GuardrailsError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, report.summary(), messages.SUCCESS)
+            return HttpResponseRedirect(here)
+        state, error = None, ""
+        try:
+            state = guardrails.guardrails_inspect()
+        except guardrails.GuardrailsError as refused:
+            error = str(refused)
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Sandbox guardrails"),
+            "opts": self.opts,
+            "policy_name": guardrails.POLICY_NAME,
+            "ou_id": settings.CPP_SANDBOX_OU_ID,
+            "role_name": settings.CPP_SANDBOX_ROLE_NAME,
+            "state": state,
+            "error": error,
+            "current_json": guardrails.readable_json(state.current) if state and state.current else "",
+            "desired_json": guardrails.readable_json(state.desired) if state else "",
+        }
+        return TemplateResponse(request, "admin/workshops/guardrails.html", context)
+
+
+class CredentialViewInline(ReadOnlyInline):
+    """Who opened a credentials page or revealed a password, and when: the audit, read-only."""
+
+    model = CredentialView
+    fields = ("at", "action", "viewer")
+    readonly_fields = fields
+    verbose_name_plural = _("views of these credentials")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("viewer")
+
+
+@admin.register(Credential)
+class CredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Attendees' credentials as provisioning left them, with every view; never the password."""
+
+    list_display = (
+        "iam_user_name",
+        "attendee",
+        "workshop",
+        "sandbox_account",
+        "status",
+        "provisioned_at",
+        "revoked_at",
+    )
+    list_filter = ("status",)
+    search_fields = (
+        "iam_user_name",
+        "sandbox_account__aws_account_id",
+        "registration__workshop__title",
+        "registration__attendee__email",
+    )
+    list_select_related = ("registration__workshop", "registration__attendee", "sandbox_account")
+    # password_encrypted is left out on purpose: not even its ciphertext belongs on a staff page.
+    fields = (
+        "registration",
+        "sandbox_account",
+        "iam_user_name",
+        "status",
+        "attempts",
+        "last_error",
+        "provisioned_at",
+        "revoked_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = [CredentialViewInline]
+
+    @admin.display(description=_("attendee"), ordering="registration__attendee__email")
+    def attendee(self, credential):
+        return credential.registration.attendee
+
+    @admin.display(description=_("workshop"), ordering="registration__workshop__starts_at")
+    def workshop(self, credential):
+        return credential.registration.workshop
 
 
 @admin.register(Topic)

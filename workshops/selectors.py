@@ -50,7 +50,7 @@ def registrations_of(attendee: User, *, now=None) -> tuple[list[Registration], l
     now = now or timezone.now()
     registrations = [
         with_waitlist_position(r)
-        for r in Registration.objects.select_related("workshop__topic").filter(attendee=attendee)
+        for r in Registration.objects.select_related("workshop__topic", "credential").filter(attendee=attendee)
     ]
     upcoming = sorted((r for r in registrations if r.workshop.ends_at >= now), key=lambda r: r.workshop.starts_at)
     past = sorted(

@@ -274,6 +274,18 @@ def workshop_update(*, workshop: Workshop, changed: set[str], actor: User | None
         Stage.REGISTRATION_OPEN,
         Stage.REGISTRATION_CLOSED,
     ):
-        transaction.on_commit(lambda: sandbox_accounts_reserve(workshop_id=workshop.pk))
+        transaction.on_commit(partial(_reserve_and_report, workshop.pk))
+    if "aws_regions" in changed:
+        from workshops.guardrails import guardrails_refresh_quietly
+
+        # New regions must be allowed in the sandbox accounts before attendees need them.
+        transaction.on_commit(guardrails_refresh_quietly)
     log.info("workshop %s edited by %s: %s", workshop.pk, actor.pk if actor else None, sorted(changed))
     return workshop
+
+
+def _reserve_and_report(workshop_id: int) -> None:
+    from workshops.side_effects import pool_shortfall_notify
+
+    sandbox_accounts_reserve(workshop_id=workshop_id)
+    pool_shortfall_notify(workshop_id=workshop_id)

@@ -81,3 +81,106 @@ def send_account_manager_digests(change: StageChange) -> None:
     from workshops import invitations
 
     invitations.account_managers_digest(workshop_id=change.workshop_id)
+
+
+# --- Issue 5: the pool's shortfall and the guardrails ----------------------------------------------
+
+
+def pool_shortfall_notify(*, workshop_id: int) -> int:
+    """Email the workshop's SAs when its reservation falls short; returns how many accounts it lacks.
+
+    Keyed by workshop, shortfall and owner: a rerun sends nothing, a different shortfall (seats
+    changed, the pool grew) is news and is sent again.
+    """
+    from notifications.models import EmailKind
+    from notifications.rendering import render_email
+    from notifications.services import email_enqueue
+    from workshops.models import Workshop
+
+    workshop = Workshop.objects.select_related("topic").get(pk=workshop_id)
+    if workshop.stage not in (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED):
+        return 0  # cancelled or already running: a reservation gap is no longer something to fix
+    needed, reserved = workshop.accounts_needed, workshop.sandbox_accounts.count()
+    shortfall = needed - reserved
+    if shortfall <= 0:
+        return 0
+    for owner in workshop.owners.filter(is_active=True).order_by("pk"):
+        rendered = render_email(
+            kind=EmailKind.POOL_SHORTFALL,
+            language=owner.preferred_language,
+            context={"workshop": workshop, "needed": needed, "reserved": reserved},
+        )
+        email_enqueue(
+            key=f"{EmailKind.POOL_SHORTFALL}:{workshop.pk}:{shortfall}:{owner.pk}",
+            kind=EmailKind.POOL_SHORTFALL,
+            to=owner.email,
+            subject=rendered.subject,
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+            language=owner.preferred_language,
+            workshop_id=workshop.pk,
+            recipient_id=owner.pk,
+        )
+    return shortfall
+
+
+# Registered after reserve_sandbox_accounts, so it sees what the reservation took.
+@on_entering(Stage.REGISTRATION_OPEN)
+def tell_owners_the_pool_is_short(change: StageChange) -> None:
+    pool_shortfall_notify(workshop_id=change.workshop_id)
+
+
+# The allowed regions are those of published, unfinished workshops: they change whenever one is
+# published (its regions open before attendees need them), starts running (a safety net for regions
+# edited since), or stops (its regions close once no other workshop needs them).
+@on_entering(Stage.REGISTRATION_OPEN)
+@on_entering(Stage.RUNNING)
+@on_entering(Stage.CLOSED)
+@on_entering(Stage.CANCELLED)
+def refresh_guardrails(change: StageChange) -> None:
+    from workshops.guardrails import guardrails_refresh_quietly
+
+    guardrails_refresh_quietly()
+
+
+# --- Issue 5: sandbox accounts and credentials ---------------------------------------------------
+
+
+@on_entering(Stage.RUNNING)
+def hand_out_sandbox_accounts(change: StageChange) -> None:
+    from functools import partial
+
+    from django.db import transaction
+
+    from workshops import provisioning, tasks
+
+    provisioning.workshop_accounts_assign(workshop_id=change.workshop_id)
+    # Making the IAM users takes a while: a task of its own, so the stage change is stamped done now.
+    transaction.on_commit(partial(tasks.provision_workshop.delay, change.workshop_id))
+
+
+@on_entering(Stage.CLOSED)
+def revoke_credentials(change: StageChange) -> None:
+    from functools import partial
+
+    from django.db import transaction
+
+    from workshops import tasks
+
+    transaction.on_commit(partial(tasks.revoke_workshop.delay, change.workshop_id))
+
+
+# --- Issue 6: the cleaner ------------------------------------------------------------------------
+
+
+# Registered after revoke_credentials: accounts go to cleaning as their credentials are revoked, and
+# the task starts a real cleanup of those, coming back for any still being revoked.
+@on_entering(Stage.CLOSED)
+def clean_sandbox_accounts(change: StageChange) -> None:
+    from functools import partial
+
+    from django.db import transaction
+
+    from cleaner import tasks
+
+    transaction.on_commit(partial(tasks.clean_closed_workshop.delay, change.workshop_id))

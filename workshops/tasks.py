@@ -27,3 +27,47 @@ def sync_sandbox_pool() -> None:
     except pool.PoolSyncError as error:
         # A missing setting or an AWS outage waits for the next hourly run instead of retrying in a loop.
         log.error("sandbox pool sync failed: %s", error)
+
+
+# --- Attendee credentials ------------------------------------------------------------------------
+# Imported inside the tasks: provisioning pulls in boto3 and the notifications app, which the
+# beat-only tasks above do not need.
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def provision_workshop(workshop_id: int) -> None:
+    from workshops import provisioning
+
+    provisioning.workshop_provision(workshop_id=workshop_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def provision_credential(credential_id: int) -> None:
+    from workshops import provisioning
+
+    try:
+        provisioning.credential_retry(credential_id=credential_id)
+    except provisioning.ProvisioningError as error:
+        # Not running any more, or another run holds it: nothing a retry of this task would change.
+        log.warning("credential %s not retried: %s", credential_id, error)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def provision_registration(registration_id: int) -> None:
+    from workshops import provisioning
+
+    provisioning.registration_provision(registration_id=registration_id)
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=12)
+def revoke_workshop(self, workshop_id: int) -> None:
+    from workshops import provisioning
+
+    report = provisioning.workshop_revoke(workshop_id=workshop_id)
+    if report.failed or report.busy:
+        # Users left in AWS (a transient error, or a run still on them): come back later, with backoff
+        # up to an hour; meanwhile the SA sees them as "revocation failed" and can retry by hand.
+        raise self.retry(
+            countdown=min(3600, 60 * 2**self.request.retries),
+            exc=provisioning.RevocationIncomplete(report.summary("revoked")),
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workshops import views
+from workshops import credentials_views, views
 
 app_name = "workshops"
 
@@ -13,6 +13,16 @@ urlpatterns = [
         "me/registrations/<int:registration_id>/calendar.ics",
         views.registration_calendar,
         name="registration_calendar",
+    ),
+    path(
+        "me/registrations/<int:registration_id>/credentials/",
+        credentials_views.credentials,
+        name="credentials",
+    ),
+    path(
+        "me/registrations/<int:registration_id>/credentials/reveal/",
+        credentials_views.credentials_reveal,
+        name="credentials_reveal",
     ),
     path("am/workshops/", views.am_workshops, name="am_workshops"),
     path("am/workshops/<int:workshop_id>/invite/", views.am_invite, name="am_invite"),

@@ -1,0 +1,327 @@
+"""Benchmark: the cleaner's parallel sweep against a one-at-a-time sweep, on a simulated AWS.
+
+The simulated AWS is moto in-process behind a botocore hook that adds a fixed latency to every call
+and enforces AWS's documented token buckets per account, region and API class (the rates of
+cleaner/context.py), answering Throttling when a bucket is empty, as AWS does. Every sandbox
+account gets an attendee's footprint in every region (a VPC with subnets, an internet gateway, a
+route table, security groups, instances with their volumes, snapshots, an S3 bucket with a few
+hundred object versions, log groups, Lambda functions, SQS queues, SNS topics, DynamoDB tables)
+and IAM leftovers, all made with moto directly before the clock starts.
+
+    .venv/bin/python bench/cleaner.py [--accounts 20] [--regions eu-west-1,eu-central-1,us-east-1,us-west-2]
+        [--latency-ms 50] [--threads 40] [--object-versions 200] [--serial-full]
+
+Printed: the wall time of the parallel sweep (clean_accounts' in-process path: the engine the Celery
+workers run, with its database records), the lower bound AWS's buckets set (the slowest
+(account, region) pair's bucket-limited minimum for the calls it made), and the time of a sweep
+one item at a time, one region after another (aws-nuke's way) — measured on one account and
+multiplied by the number of accounts unless --serial-full — with the ratios.
+
+moto is GIL-bound (a few hundred calls a second in all, whatever the thread count), so beyond the
+injected latency the parallel figure also measures moto's CPU and botocore's (client creation,
+parsing), which real AWS would spend on its own machines: the parallel figure is an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+REGION_IN_URL = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
+# botocore's event names use a service's id; cleaner/context.py's rates use its boto3 name.
+SERVICE_NAMES = {"cloudwatch-logs": "logs", "api-gateway": "apigateway"}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--regions", default="eu-west-1,eu-central-1,us-east-1,us-west-2")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--threads", type=int, default=40, help="(account, region) pairs swept at once")
+    parser.add_argument("--instances", type=int, default=3, help="EC2 instances per account and region")
+    parser.add_argument("--object-versions", type=int, default=200, help="S3 object versions per bucket")
+    parser.add_argument("--serial-full", action="store_true", help="sweep every account one at a time too")
+    parser.add_argument(
+        "--shared-loader",
+        action="store_true",
+        help="share one botocore model loader between the assumed-role sessions (a change aws.py could make)",
+    )
+    return parser.parse_args()
+
+
+def simulated_aws_class():
+    from cleaner.context import api_class
+    from tests.workshops.aws_fakes import BotocoreHooks, TokenBucket, _error
+
+    class SimulatedAws(BotocoreHooks):
+        """Latency for every call; per (account, region, API class) buckets that answer Throttling."""
+
+        def __post_init__(self):
+            super().__post_init__()
+            self.aws_buckets: dict[tuple[str, str, str], TokenBucket] = {}
+            self.by_class: Counter = Counter()  # (account, region, API class) → calls AWS answered
+            self.aws_throttled = 0
+
+        def _before_send(self, request, event_name: str, **kwargs):
+            _, service_id, operation = event_name.split(".", 2)
+            account = self._account_of(request)
+            time.sleep(self.latency)
+            if account != "hub":
+                match = REGION_IN_URL.search(request.url)
+                region = match.group(1) if match else "us-east-1"  # global endpoints (IAM, S3's old one)
+                name, rate = api_class(SERVICE_NAMES.get(service_id, service_id), operation)
+                key = (account, region, name)
+                with self._lock:
+                    bucket = self.aws_buckets.setdefault(key, TokenBucket(rate.burst, rate.per_second))
+                if not bucket.take():
+                    with self._lock:
+                        self.aws_throttled += 1
+                    return _error(request, 400, "Throttling", "Rate exceeded")
+                with self._lock:
+                    self.by_class[key] += 1
+            return self._moto(event_name=event_name, request=request, **kwargs)
+
+    return SimulatedAws
+
+
+def footprint(account_id: str, region: str, *, instances: int, versions: int, role_arn: str) -> int:
+    """What an attendee leaves in one region; returns how many things were made."""
+    from cpp_portal.aws import member_client
+
+    ec2 = member_client(account_id, "ec2", region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24")["Subnet"]["SubnetId"] for n in range(2)]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnets[0])
+    groups = [
+        ec2.create_security_group(GroupName=f"lab-{n}", Description="lab", VpcId=vpc)["GroupId"] for n in range(2)
+    ]
+    ec2.authorize_security_group_ingress(
+        GroupId=groups[0],
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "UserIdGroupPairs": [{"GroupId": groups[1]}]}
+        ],
+    )
+    ec2.run_instances(
+        ImageId="ami-12c6146b", MinCount=instances, MaxCount=instances, SubnetId=subnets[0], SecurityGroupIds=groups
+    )
+    volumes = [ec2.create_volume(AvailabilityZone=f"{region}a", Size=8)["VolumeId"] for _ in range(2)]
+    for volume in volumes:
+        ec2.create_snapshot(VolumeId=volume, Description="lab")
+    made = 12 + 2 * instances + 4  # VPC pieces, instances with their root volumes, volumes and snapshots
+
+    s3 = member_client(account_id, "s3", region)
+    bucket = f"lab-{account_id}-{region}"
+    options = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **options)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for n in range(versions):
+        s3.put_object(Bucket=bucket, Key=f"results/{n // 2}.json", Body=b"{}")  # two versions a key
+    made += 1
+
+    logs, awslambda = member_client(account_id, "logs", region), member_client(account_id, "lambda", region)
+    for n in range(3):
+        logs.create_log_group(logGroupName=f"/lab/app-{n}")
+    for n in range(2):
+        awslambda.create_function(
+            FunctionName=f"lab-fn-{n}", Runtime="python3.12", Role=role_arn, Handler="index.handler",
+            Code={"ZipFile": _zip()},
+        )  # fmt: skip
+    sqs, sns = member_client(account_id, "sqs", region), member_client(account_id, "sns", region)
+    dynamodb = member_client(account_id, "dynamodb", region)
+    for n in range(3):
+        sqs.create_queue(QueueName=f"lab-queue-{n}")
+    for n in range(2):
+        sns.create_topic(Name=f"lab-topic-{n}")
+        dynamodb.create_table(
+            TableName=f"lab-table-{n}", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )  # fmt: skip
+    return made + 3 + 2 + 3 + 2 + 2
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return 'ok'\n")
+    return buffer.getvalue()
+
+
+def iam_leftovers(account_id: str) -> str:
+    """An attendee's IAM user with a key, and the role their Lambda functions run as (its ARN)."""
+    from cpp_portal.aws import member_client
+
+    iam = member_client(account_id, "iam", "us-east-1")
+    iam.create_user(UserName="attendee-01")
+    iam.create_access_key(UserName="attendee-01")
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'  # noqa: E501
+    return iam.create_role(RoleName="lab-lambda-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+
+
+def share_botocore_loader() -> None:
+    """Every boto3 session of the process reads service models through one loader, so each model is
+    parsed once per process instead of once per assumed-role session (~100 ms of CPU per service)."""
+    import boto3
+    import botocore.session
+
+    loader = botocore.session.get_session().get_component("data_loader")
+    original = boto3.session.Session.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self._session.register_component("data_loader", loader)
+
+    boto3.session.Session.__init__ = init
+
+
+def bucket_bound(by_class: Counter, accounts: set[str]) -> tuple[float, tuple[str, str, str]]:
+    """The slowest (account, region) pair's minimum time given its calls and AWS's buckets."""
+    from cleaner.context import DEFAULT_RATE, OPERATION_RATES, SERVICE_RATES
+
+    def rate_of(name: str):
+        if name in OPERATION_RATES:
+            return OPERATION_RATES[name]
+        service, _, kind = name.rpartition(".")
+        return SERVICE_RATES.get((service, kind), DEFAULT_RATE)
+
+    worst, worst_key = 0.0, ("", "", "")
+    for (account, region, name), calls in by_class.items():
+        if account not in accounts:
+            continue
+        rate = rate_of(name)
+        # A pair's classes drain side by side; within one, calls beyond the burst wait for refills.
+        seconds = max(0.0, (calls - rate.burst) / rate.per_second)
+        if seconds > worst:
+            worst, worst_key = seconds, (account, region, name)
+    return worst, worst_key
+
+
+def main() -> int:
+    args = parse_args()
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    workdir = tempfile.mkdtemp(prefix="cpp-bench-cleaner-")
+    os.environ.setdefault("CPP_LOCAL_DIR", workdir)
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cpp_portal.test_settings"
+    # No preloaded public AMIs and their ~1,300 snapshots: moto would parse them on every snapshot listing.
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    import django
+
+    django.setup()
+    if args.shared_loader:
+        share_botocore_loader()
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from cleaner import engine, runs, safety
+    from cleaner.context import GLOBAL_REGION, SweepContext
+    from cleaner.models import CleanupRun
+    from tests.workshops.aws_fakes import fake_aws
+
+    call_command("migrate", verbosity=0)
+    types = engine.resource_types()
+    with override_settings(CPP_CLEANER_RESCAN_PAUSE_SECONDS=0), fake_aws() as org:
+        started = time.perf_counter()
+        pool = org.add_accounts(args.accounts + 1)  # the last one is swept one item at a time
+        made = 0
+        for account in pool:
+            role_arn = iam_leftovers(account.aws_account_id)
+            made += 2
+            for region in regions:
+                made += footprint(
+                    account.aws_account_id, region, instances=args.instances, versions=args.object_versions,
+                    role_arn=role_arn,
+                )  # fmt: skip
+        setup = time.perf_counter() - started
+        parallel_accounts, sample = pool[:-1], pool[-1]
+
+        with simulated_aws_class()(latency=args.latency_ms / 1000) as simulated:
+            run = runs.cleanup_run_create(
+                account_ids=[a.aws_account_id for a in parallel_accounts], trigger=CleanupRun.Trigger.COMMAND,
+                dry_run=False, regions=regions, queue_it=False,
+            )  # fmt: skip
+            started, cpu_started = time.perf_counter(), time.process_time()
+            run = runs.cleanup_run_sweep_here(run_id=run.pk, threads=args.threads)
+            parallel, parallel_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            calls = sum(simulated.by_class.values())
+            throttled_parallel = simulated.aws_throttled
+            bound, slowest = bucket_bound(simulated.by_class, {a.aws_account_id for a in parallel_accounts})
+
+            # aws-nuke's way: one account, one region after another, one item at a time.
+            serial_accounts = parallel_accounts if args.serial_full else [sample]
+            if args.serial_full:
+                print("note: --serial-full sweeps the accounts a second time (already clean)", file=sys.stderr)
+            protection = safety.protection()
+            started = time.perf_counter()
+            serial_outcomes = []
+            for account in serial_accounts:
+                for region in [*regions, GLOBAL_REGION]:
+                    is_global = region == GLOBAL_REGION
+                    serial_outcomes.append(
+                        engine.sweep(
+                            SweepContext(account.aws_account_id, region),
+                            [t for t in types if t.is_global == is_global],
+                            dry_run=False,
+                            protection=protection,
+                            workers=1,
+                            budget_seconds=1800,
+                        )  # fmt: skip
+                    )
+            serial_measured = time.perf_counter() - started
+        serial = serial_measured * (1 if args.serial_full else len(parallel_accounts))
+
+    totals = run.summary["totals"]
+    if os.environ.get("BENCH_TARGETS"):
+        for target in run.targets.order_by("finished_at"):
+            took = (target.finished_at - target.started_at).total_seconds()
+            print(
+                f"  {target.account_id} {target.region:10} {took:5.1f} s {target.scans} scans {target.deleted} deleted"
+            )
+    pairs = len(parallel_accounts) * len(regions)
+    print(f"service modules          {len(types)} resource types")
+    print(
+        f"accounts x regions       {len(parallel_accounts)} x {len(regions)} = {pairs} pairs (+ 1 global target each)"
+    )
+    print(f"footprint                {made} things made in {setup:.0f} s (moto, no latency)")
+    print(f"simulated latency        {args.latency_ms:.0f} ms per call; AWS buckets per account, region, API class")
+    print(f"threads                  {args.threads} targets at once, {engine.DEFAULT_WORKERS} deleting threads each")
+    loader = "shared by every session" if args.shared_loader else "one per assumed-role session"
+    print(f"botocore model loader    {loader}")
+    outcome = f"{run.status}; found {totals['found']}, deleted {totals['deleted']}, failed {totals['failed']}, "
+    outcome += f"left {totals['left']}; {calls} calls, {throttled_parallel} throttled"
+    print(f"parallel sweep           {parallel:.1f} s  ({outcome})")
+    per_call = 1000 * parallel_cpu / calls
+    print(f"  CPU in this process    {parallel_cpu:.1f} s on {os.cpu_count()} cores ({per_call:.1f} ms a call)")
+    print("                         (moto answering, botocore building clients and parsing: mostly AWS's side)")
+    print(f"bucket lower bound       {bound:.1f} s  (slowest pair: {slowest[0]} {slowest[1]} {slowest[2]})")
+    serial_deleted = sum(o.deleted for o in serial_outcomes)
+    how = (
+        "measured on every account"
+        if args.serial_full
+        else f"1 account measured ({serial_measured:.1f} s) x {len(parallel_accounts)}"
+    )
+    print(f"one at a time            {serial:.1f} s  ({how}; {serial_deleted} deleted in the sample)")
+    print(f"one at a time / parallel {serial / parallel:.1f}x")
+    print(
+        f"parallel / lower bound   {parallel / bound:.1f}x" if bound else "parallel / lower bound   (no bucket binds)"
+    )
+    return 0 if run.status == CleanupRun.Status.DONE else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

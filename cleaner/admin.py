@@ -1,0 +1,108 @@
+"""Cleanup runs in the admin, read-only (runs are written by the cleaner, never by hand), and the actions
+that start one on chosen pool accounts, for the lead to add to SandboxAccountAdmin:
+
+    from cleaner.admin import SANDBOX_ACCOUNT_CLEANUP_ACTIONS
+    actions = ["release_from_quarantine", *SANDBOX_ACCOUNT_CLEANUP_ACTIONS]
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from cleaner import runs, safety
+from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
+from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
+
+
+class CleanupTargetInline(ReadOnlyInline):
+    model = CleanupTarget
+    fields = (
+        "account_id", "region", "status", "scans", "found", "deleted", "failed", "left", "protected", "skipped",
+        "last_error", "started_at", "finished_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    ordering = ("account_id", "region")
+
+
+@admin.register(CleanupRun)
+class CleanupRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("__str__", "created_at", "workshop", "requested_by", "dry_run", "status", "progress_page")
+    list_filter = ("status", "trigger", "dry_run")
+    search_fields = ("workshop__title", "accounts__aws_account_id")
+    list_select_related = ("workshop", "requested_by")
+    readonly_fields = (
+        "trigger", "workshop", "requested_by", "dry_run", "accounts", "regions", "services", "keep_tags",
+        "only_tags", "name_patterns", "keep_name_patterns", "min_age_hours", "budget_seconds", "status", "error",
+        "summary", "created_at", "started_at", "finished_at", "progress_page",
+    )  # fmt: skip
+    fields = readonly_fields
+    inlines = [CleanupTargetInline]
+
+    @admin.display(description=_("progress"))
+    def progress_page(self, run: CleanupRun):
+        return format_html('<a href="{}">{}</a>', reverse("cleaner:run", args=[run.pk]), gettext("Open"))
+
+
+@admin.register(CleanupItem)
+class CleanupItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "run", "account_id", "region", "resource_type", "resource_id", "name", "action", "error")
+    list_filter = ("action", "resource_type")
+    search_fields = ("resource_id", "name", "account_id")
+    list_select_related = ("run",)
+    show_full_result_count = False  # a long run has many rows; counting them all costs a full scan
+
+
+# --- Starting a cleanup from the pool's admin page ------------------------------------------------
+
+
+def _start(modeladmin, request, queryset, *, dry_run: bool):
+    if not (roles.is_solutions_architect(request.user) and request.user.has_perm("workshops.change_sandboxaccount")):
+        modeladmin.message_user(request, gettext("Only Solutions Architects start cleanups."), messages.ERROR)
+        return None
+    accounts = list(queryset.order_by("aws_account_id"))
+    if not dry_run and request.POST.get("confirmed") != "yes":
+        request.current_app = modeladmin.admin_site.name
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": gettext("Delete everything in these accounts: are you sure?"),
+            "question": gettext("Sweep these accounts clean, deleting every resource that is not protected?"),
+            "consequences": gettext("This cannot be undone. A dry run shows first what would be deleted."),
+            "items": [{"object": a, "status": a.get_state_display(), "warning": ""} for a in accounts],
+            "confirm_label": gettext("Delete: yes, I’m sure"),
+            "action_name": "start_cleanup",
+            "opts": modeladmin.opts,
+            "media": modeladmin.media,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/confirm_action.html", context)
+    try:
+        run = runs.sandbox_accounts_start_cleanup(
+            account_pks=[a.pk for a in accounts], dry_run=dry_run, actor=request.user
+        )
+    except safety.SafetyError as refused:
+        modeladmin.message_user(request, str(refused), messages.ERROR)
+        return None
+    link = format_html('<a href="{}">#{}</a>', reverse("cleaner:run", args=[run.pk]), run.pk)
+    text = gettext("Dry run %(link)s started.") if dry_run else gettext("Cleanup %(link)s started.")
+    modeladmin.message_user(request, format_html(text.replace("%(link)s", "{}"), link), messages.SUCCESS)
+    return None
+
+
+@admin.action(description=_("Dry run of a cleanup (deletes nothing)"))
+def start_dry_run_cleanup(modeladmin, request, queryset):
+    return _start(modeladmin, request, queryset, dry_run=True)
+
+
+@admin.action(description=_("Clean up: delete everything not protected"))
+def start_cleanup(modeladmin, request, queryset):
+    return _start(modeladmin, request, queryset, dry_run=False)
+
+
+SANDBOX_ACCOUNT_CLEANUP_ACTIONS = [start_dry_run_cleanup, start_cleanup]

@@ -1,0 +1,410 @@
+"""The sweep of one (account, region): list everything, delete in dependency order, list again.
+
+It repeats until two scans in a row find nothing to delete (Innovation Sandbox's rule: one clean
+scan may only mean AWS has not caught up yet) or the wait budget is spent; then one last scan
+says what is really left. Every AWS error is caught per item (or per type, for a listing) and
+reported; the sweep itself never stops on one. Within a scan each type starts deleting as soon as
+the types it depends on are done, so a big S3 bucket being emptied holds up only what needs it gone.
+
+The engine only talks to AWS: what it finds and does goes to a Recorder (cleaner.runs writes it
+to the database), called from the sweep's own thread, never from the deleting threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from cleaner.context import SweepContext
+from cleaner.models import CleanupItem
+from cleaner.registry import Item, Resource, discover
+from cleaner.safety import Filters, Protection
+
+log = logging.getLogger(__name__)
+
+Action = CleanupItem.Action
+CLEAN_SCANS_NEEDED = 2
+# Deleting threads per sweep; AWS's buckets (cleaner.context) pace them, this only bounds the threads.
+DEFAULT_WORKERS = 8
+# How often the sweep's thread looks up from waiting to let the recorder flush and renew its claim.
+TICK_SECONDS = 1.0
+# Listing errors that mean "this service is not offered here", not "something is wrong".
+UNAVAILABLE_CODES = frozenset(
+    {"OptInRequired", "SubscriptionRequiredException", "InvalidAction", "UnsupportedOperation"}
+)
+
+
+class Recorder(Protocol):
+    def record(self, resource_type: str, item: Item, action: str, error: str = "") -> None: ...
+
+    def scanned(self, scans: int, clean_scans_in_a_row: int) -> None: ...
+
+    def tick(self) -> None: ...
+
+
+class NullRecorder:
+    def record(self, resource_type: str, item: Item, action: str, error: str = "") -> None:
+        pass
+
+    def scanned(self, scans: int, clean_scans_in_a_row: int) -> None:
+        pass
+
+    def tick(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Remaining:
+    resource_type: str
+    item: Item
+    error: str
+    failed: bool  # its last delete attempt raised (else: not attempted, or deleted but still listed)
+
+
+@dataclass
+class SweepOutcome:
+    scans: int = 0
+    clean_scans_in_a_row: int = 0
+    converged: bool = False
+    budget_spent: bool = False
+    found: int = 0  # distinct deletable items seen (would_delete in a dry run)
+    deleted: int = 0
+    protected: int = 0
+    skipped: int = 0
+    remaining: list[Remaining] = field(default_factory=list)
+    list_errors: dict[str, str] = field(default_factory=dict)  # type → why its last listing failed
+    unavailable: set[str] = field(default_factory=set)  # types whose service is not offered there
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.remaining) + len(self.list_errors)
+
+    @property
+    def left(self) -> int:
+        return sum(not r.failed for r in self.remaining)
+
+    @property
+    def last_error(self) -> str:
+        errors = [f"{t}: {e}" for t, e in self.list_errors.items()]
+        errors += [f"{r.resource_type} {r.item.id}: {r.error}" for r in self.remaining if r.failed]
+        # In dependency order: the first is the likely cause (a stuck volume), not its consequence (its VPC).
+        return errors[0] if errors else ""
+
+
+# --- Resource types ------------------------------------------------------------------------------
+
+
+def dependency_order(types: Iterable[type[Resource]]) -> list[type[Resource]]:
+    """`types` with every type after those it depends on (ignoring types not in the list); ValueError on a cycle."""
+    by_name = {t.type: t for t in types}
+    ordered: list[type[Resource]] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ValueError(f"depends_on makes a cycle: {' → '.join((*path, name))}")
+        state[name] = "visiting"
+        for dep in by_name[name].depends_on:
+            if dep in by_name:
+                visit(dep, (*path, name))
+        state[name] = "done"
+        ordered.append(by_name[name])
+
+    for name in sorted(by_name):
+        visit(name, ())
+    return ordered
+
+
+def resource_types(services: Iterable[str] = ()) -> list[type[Resource]]:
+    """Every registered type, or those of the given services ("ec2") and type names ("ec2.volume")."""
+    wanted = set(services)
+    types = discover().values()
+    if wanted:
+        types = [t for t in types if t.type in wanted or t.type.split(".", 1)[0] in wanted]
+    return dependency_order(types)
+
+
+# --- Errors --------------------------------------------------------------------------------------
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        detail = error.response.get("Error", {})
+        return f"{detail.get('Code', 'Error')}: {detail.get('Message', '')}".strip()
+    return f"{type(error).__name__}: {error}"
+
+
+def _already_gone(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    return "NotFound" in code or code.startswith("NoSuch") or "NonExistent" in code or "DoesNotExist" in code
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "") in UNAVAILABLE_CODES
+    # No endpoint: the service does not exist in this region. NotImplementedError: moto lacks it.
+    return isinstance(error, EndpointConnectionError | NotImplementedError)
+
+
+# --- The sweep -----------------------------------------------------------------------------------
+
+
+def sweep(
+    context: SweepContext,
+    types: Iterable[type[Resource]],
+    *,
+    dry_run: bool = True,
+    filters: Filters | None = None,
+    protection: Protection | None = None,
+    budget_seconds: float = 1800,
+    recorder: Recorder | None = None,
+    pause_seconds: float = 0.0,
+    workers: int = DEFAULT_WORKERS,
+    clock: Callable[[], float] = time.monotonic,
+) -> SweepOutcome:
+    """Clean one (account, region) of `types`: dry run unless told otherwise; never raises for AWS errors."""
+    return _Sweep(
+        context,
+        dependency_order(types),
+        dry_run=dry_run,
+        filters=filters or Filters(),
+        protection=protection or Protection(identity_names=frozenset()),
+        budget_seconds=budget_seconds,
+        recorder=recorder or NullRecorder(),
+        pause_seconds=pause_seconds,
+        workers=max(1, workers),
+        clock=clock,
+    ).run()
+
+
+class _Sweep:
+    def __init__(self, context, types, *, dry_run, filters, protection, budget_seconds, recorder, pause_seconds,
+                 workers, clock):  # fmt: skip
+        self.context, self.types, self.dry_run = context, types, dry_run
+        self.filters, self.protection, self.recorder = filters, protection, recorder
+        self.pause_seconds, self.workers, self.clock = pause_seconds, workers, clock
+        self.deadline = clock() + budget_seconds
+        self.outcome = SweepOutcome()
+        self.resources: dict[str, Resource] = {}
+        self.resources_lock = threading.Lock()
+        self.seen: set[tuple[str, str]] = set()
+        self.deleted: set[tuple[str, str]] = set()
+        self.errors: dict[tuple[str, str], str] = {}  # the last delete error of each item still failing
+        self.stopping = False  # set when the sweep dies: the deleting threads take no more items
+
+    def time_left(self) -> float:
+        return self.deadline - self.clock()
+
+    def run(self) -> SweepOutcome:
+        outcome = self.outcome
+        with ThreadPoolExecutor(self.workers, thread_name_prefix=f"sweep-{self.context.account_id}") as pool:
+            try:
+                self._loop(pool)
+            except BaseException:
+                self.stopping = True
+                raise
+        for left in outcome.remaining:
+            self.recorder.record(left.resource_type, left.item, Action.LEFT, left.error)
+        return outcome
+
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        outcome = self.outcome
+        while True:
+            over_budget = outcome.scans > 0 and outcome.clean_scans_in_a_row == 0 and self.time_left() <= 0
+            deletable = self._scan(pool)
+            found_now = sum(len(items) for items in deletable.values())
+            clean = found_now == 0 and not outcome.list_errors
+            outcome.clean_scans_in_a_row = outcome.clean_scans_in_a_row + 1 if clean else 0
+            self.recorder.scanned(outcome.scans, outcome.clean_scans_in_a_row)
+            if self.dry_run:
+                break
+            if outcome.clean_scans_in_a_row >= CLEAN_SCANS_NEEDED:
+                outcome.converged = True
+                break
+            if over_budget:
+                outcome.budget_spent = True
+                outcome.remaining = self._what_is_left(deletable)
+                break
+            if found_now:
+                self._delete(pool, deletable)
+            self._pause()
+
+    def _pause(self) -> None:
+        pause = min(self.pause_seconds, self.time_left())
+        while pause > 0:
+            step = min(pause, TICK_SECONDS)
+            time.sleep(step)
+            pause -= step
+            self.recorder.tick()
+
+    def _what_is_left(self, deletable: dict[str, list[Item]]) -> list[Remaining]:
+        remaining = []
+        for type_name, items in deletable.items():
+            for item in items:
+                key = (type_name, item.id)
+                if key in self.errors:
+                    remaining.append(Remaining(type_name, item, self.errors[key], failed=True))
+                elif key in self.deleted:
+                    why = "deleted, but still listed (deletion in progress?)"
+                    remaining.append(Remaining(type_name, item, why, failed=False))
+                else:
+                    why = "not deleted before the wait budget ran out"
+                    remaining.append(Remaining(type_name, item, why, failed=False))
+        return remaining
+
+    # --- Listing ---------------------------------------------------------------------------------
+
+    def _resource(self, cls: type[Resource]) -> Resource:
+        with self.resources_lock:
+            resource = self.resources.get(cls.type)
+        if resource is None:
+            resource = cls(self.context)  # builds its client: assumes the role the first time
+            with self.resources_lock:
+                self.resources[cls.type] = resource
+        return resource
+
+    def _list_one(self, cls: type[Resource]) -> list[Item]:
+        return list(self._resource(cls).list())
+
+    def _scan(self, pool: ThreadPoolExecutor) -> dict[str, list[Item]]:
+        """List every type at once; record what is new; return what may be deleted, by type."""
+        futures = {cls.type: pool.submit(self._list_one, cls) for cls in self.types}
+        self._wait_all(futures.values())
+        self.outcome.scans += 1
+        self.outcome.list_errors = {}
+        now = datetime.now(UTC)
+        deletable: dict[str, list[Item]] = {}
+        for cls in self.types:
+            error = futures[cls.type].exception()
+            if isinstance(error, Exception):
+                if _unavailable(error):
+                    self.outcome.unavailable.add(cls.type)
+                else:
+                    if not isinstance(error, ClientError | BotoCoreError):
+                        log.error("listing %s in %s failed", cls.type, self.context, exc_info=error)
+                    self.outcome.list_errors[cls.type] = describe_error(error)
+                continue
+            if error is not None:
+                raise error  # the thread was told to stop (a dying worker): so is the sweep
+            deletable[cls.type] = self._classify(cls.type, futures[cls.type].result(), now)
+        return {t: items for t, items in deletable.items() if items}
+
+    def _classify(self, type_name: str, items: list[Item], now: datetime) -> list[Item]:
+        deletable, ids = [], set()
+        for item in items:
+            if item.id in ids:
+                continue  # listed twice (overlapping pages): one item all the same
+            ids.add(item.id)
+            key = (type_name, item.id)
+            first_sight = key not in self.seen
+            self.seen.add(key)
+            reason = self.protection.reason(item)
+            if reason:
+                if first_sight:
+                    self.outcome.protected += 1
+                    self.recorder.record(type_name, item, Action.PROTECTED, reason)
+                continue
+            reason = self.filters.reason_to_skip(item, now)
+            if reason:
+                if first_sight:
+                    self.outcome.skipped += 1
+                    self.recorder.record(type_name, item, Action.SKIPPED_BY_FILTER, reason)
+                continue
+            if first_sight:
+                self.outcome.found += 1
+                self.recorder.record(type_name, item, Action.WOULD_DELETE if self.dry_run else Action.FOUND)
+            deletable.append(item)
+        return deletable
+
+    # --- Deleting --------------------------------------------------------------------------------
+
+    def _delete_one(self, resource: Resource, item: Item) -> str:
+        """Delete one item; the error that stopped it, or "" when it is gone."""
+        try:
+            resource.prepare(item)
+            resource.delete(item)
+        except ClientError as error:
+            return "" if _already_gone(error) else describe_error(error)
+        except BotoCoreError as error:
+            return describe_error(error)
+        except Exception as error:  # a bug in a service module must not stop the sweep of everything else
+            log.exception("deleting %s %s in %s failed", resource.type, item.id, self.context)
+            return describe_error(error)
+        return ""
+
+    def _drain(self, resource: Resource, items: deque, results: queue.SimpleQueue) -> None:
+        while self.time_left() > 0 and not self.stopping:
+            try:
+                item = items.popleft()
+            except IndexError:
+                return
+            results.put((resource.type, item, self._delete_one(resource, item)))
+
+    def _delete(self, pool: ThreadPoolExecutor, deletable: dict[str, list[Item]]) -> None:
+        """Delete by type, each type once those it depends on are done, its items a few at a time."""
+        results: queue.SimpleQueue = queue.SimpleQueue()
+        pending = {cls.type: deque(deletable.get(cls.type, ())) for cls in self.types}
+        needs = {cls.type: [d for d in cls.depends_on if d in pending] for cls in self.types}
+        done = {name for name, items in pending.items() if not items}
+        jobs: dict[str, list[Future]] = {}
+        while len(done) < len(pending):
+            for cls in self.types:
+                name = cls.type
+                if name in done or name in jobs or not all(d in done for d in needs[name]):
+                    continue
+                resource = self.resources.get(name)
+                if resource is None:  # it listed items, so it exists; defensive all the same
+                    done.add(name)
+                    continue
+                threads = max(1, min(cls.parallel_deletes, len(pending[name]), self.workers))
+                jobs[name] = [pool.submit(self._drain, resource, pending[name], results) for _ in range(threads)]
+            # Only those still going: a finished one would wake the wait at once and spin this loop.
+            running = [f for name, fs in jobs.items() if name not in done for f in fs if not f.done()]
+            if running:
+                wait(running, timeout=TICK_SECONDS, return_when=FIRST_COMPLETED)
+            elif not any(name not in done for name in jobs):
+                break  # nothing running and nothing startable: only possible if needs were unmet
+            self._take(results)
+            for name, futures in jobs.items():
+                if name not in done and all(f.done() for f in futures):
+                    for future in futures:
+                        if future.exception() is not None:
+                            raise future.exception()  # only BaseExceptions get here: a dying worker
+                    done.add(name)
+            self.recorder.tick()
+        self._take(results)
+
+    def _take(self, results: queue.SimpleQueue) -> None:
+        while True:
+            try:
+                type_name, item, error = results.get_nowait()
+            except queue.Empty:
+                return
+            key = (type_name, item.id)
+            if not error:
+                self.errors.pop(key, None)
+                if key not in self.deleted:
+                    self.deleted.add(key)
+                    self.outcome.deleted += 1
+                    self.recorder.record(type_name, item, Action.DELETED)
+            elif self.errors.get(key) != error:  # a new reason, not the same refusal scan after scan
+                self.errors[key] = error
+                self.recorder.record(type_name, item, Action.FAILED, error)
+
+    def _wait_all(self, futures: Iterable[Future]) -> None:
+        pending = set(futures)
+        while pending:
+            pending = wait(pending, timeout=TICK_SECONDS).not_done
+            self.recorder.tick()

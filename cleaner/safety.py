@@ -1,0 +1,277 @@
+"""What the cleaner refuses to touch, checked before anything is deleted.
+
+Two levels, after aws-nuke: accounts (only pool accounts, never the Organization's management
+account nor the portal's own account; a real run never enters an account attendees are working
+in) and items (the access role and the portal's identities, anything AWS or Organizations/Control
+Tower manages, what a service module marks protected, and the user's tag, name and age filters).
+A refusal raises SafetyError naming every reason at once, before anything has changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+
+import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from cleaner.context import GLOBAL_REGION
+from cleaner.registry import Item
+from cpp_portal import aws
+from workshops.models import SandboxAccount, SandboxAccountState
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+# Regions AWS turns on in every account; the others count only once the account has opted in.
+ENABLED_OPT_IN_STATUSES = ("opt-in-not-required", "opted-in")
+# Who the portal is changes only with its deployment; asking AWS once in a while is plenty.
+_IDENTITY_TTL_SECONDS = 600
+
+
+class SafetyError(Exception):
+    """The cleaner refused: the message says why, and nothing was done."""
+
+
+# --- Accounts --------------------------------------------------------------------------------------
+
+_identity_lock = threading.Lock()
+_identity: tuple[object, float, dict[str, str], tuple[str, ...]] | None = None
+
+
+def _portal_identity() -> tuple[dict[str, str], tuple[str, ...]]:
+    """({account id: why it is off limits}, names of the portal's own IAM principals), from the hub."""
+    global _identity
+    session = aws.hub_session()
+    with _identity_lock:
+        # Keyed by the hub session: tests and a changed endpoint start a new one (aws.forget_clients).
+        if _identity and _identity[0] is session and _identity[1] > time.monotonic():
+            return _identity[2], _identity[3]
+    try:
+        management = aws.hub_client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+        caller = aws.hub_client("sts").get_caller_identity()
+    except (ClientError, BotoCoreError) as error:
+        raise SafetyError(
+            _("Could not ask AWS which accounts are off limits (%(error)s): nothing was done.") % {"error": error}
+        ) from error
+    # The management account's reason wins when the portal runs in it (it usually does).
+    forbidden = {
+        caller["Account"]: _("the portal's own account"),
+        management: _("the Organization's management account"),
+    }
+    # arn:aws:sts::123:assumed-role/cpp-portal/session or arn:aws:iam::123:user/cpp-portal: the role or user.
+    parts = caller["Arn"].split(":", 5)[-1].split("/")
+    names = (parts[1],) if len(parts) > 1 and parts[0] in ("assumed-role", "role", "user") else ()
+    with _identity_lock:
+        _identity = (session, time.monotonic() + _IDENTITY_TTL_SECONDS, forbidden, names)
+    return forbidden, names
+
+
+def forbidden_accounts() -> dict[str, str]:
+    return _portal_identity()[0]
+
+
+def accounts_check(account_ids: Iterable[str], *, dry_run: bool) -> list[SandboxAccount]:
+    """The pool accounts behind `account_ids`, or SafetyError listing every one that may not be swept."""
+    ids = list(dict.fromkeys(str(a).strip() for a in account_ids))
+    if not ids:
+        raise SafetyError(_("No accounts to clean."))
+    problems = [_("“%(id)s” is not an AWS account id (12 digits).") % {"id": a} for a in ids if not ACCOUNT_ID.match(a)]
+    if problems:
+        raise SafetyError("\n".join(problems))
+    forbidden = forbidden_accounts()
+    rows = SandboxAccount.objects.select_related("workshop").filter(aws_account_id__in=ids)
+    found = {a.aws_account_id: a for a in rows}
+    for account_id in ids:
+        account = found.get(account_id)
+        if account_id in forbidden:
+            problems.append(
+                _("%(id)s is %(what)s: the cleaner never touches it.")
+                % {"id": account_id, "what": forbidden[account_id]}
+            )
+        elif account is None:
+            problems.append(
+                _("%(id)s is not in the sandbox pool (manage.py sync_accounts imports it).") % {"id": account_id}
+            )
+        elif account.state == SandboxAccountState.RETIRED:
+            problems.append(_("%(id)s has left the pool (retired).") % {"id": account_id})
+        elif not dry_run and account.state == SandboxAccountState.IN_USE:
+            problems.append(
+                _("%(id)s is in use by “%(workshop)s”: attendees are working in it.")
+                % {"id": account_id, "workshop": account.workshop.title if account.workshop else "?"}
+            )
+    if problems:
+        raise SafetyError("\n".join(problems))
+    return [found[a] for a in ids]
+
+
+def account_still_sweepable(account: SandboxAccount, *, dry_run: bool) -> str:
+    """Why a queued target's account may no longer be swept ("" when it may): checked again at sweep time."""
+    try:
+        accounts_check([account.aws_account_id], dry_run=dry_run)
+    except SafetyError as refused:
+        return str(refused)
+    return ""
+
+
+# --- Regions and services --------------------------------------------------------------------------
+
+
+def known_regions() -> frozenset[str]:
+    """Every region of the commercial partition that botocore knows, offline."""
+    return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+
+
+def regions_check(regions: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(r.strip() for r in regions if r.strip()))
+    unknown = [r for r in wanted if r not in known_regions()]
+    if unknown:
+        raise SafetyError(_("Unknown AWS regions: %(regions)s.") % {"regions": ", ".join(unknown)})
+    return wanted
+
+
+def enabled_regions(account_id: str) -> list[str]:
+    """The regions enabled in a member account (moto ignores opt-in and lists every region)."""
+    answer = aws.member_client(account_id, "ec2", GLOBAL_REGION).describe_regions(AllRegions=False)
+    enabled = [r for r in answer["Regions"] if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN_STATUSES]
+    return sorted(r["RegionName"] for r in enabled)
+
+
+def services_check(services: Iterable[str], known_types: Iterable[str]) -> list[str]:
+    """Service names ("ec2") or type names ("ec2.volume") the registry knows, or SafetyError."""
+    known_types = set(known_types)
+    known = known_types | {t.split(".", 1)[0] for t in known_types}
+    wanted = list(dict.fromkeys(s.strip() for s in services if s.strip()))
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise SafetyError(
+            _("Unknown services: %(unknown)s. Known: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(sorted({t.split(".", 1)[0] for t in known_types}))}
+        )
+    return wanted
+
+
+# --- Items -------------------------------------------------------------------------------------------
+
+# Name prefixes of what AWS, Organizations, Control Tower and IAM Identity Center put in an account;
+# the specific ones first so the reason says the most.
+PROTECTED_PREFIXES = (
+    ("AWSServiceRoleFor", "a service-linked role"),
+    ("AWSControlTower", "Control Tower"),
+    ("aws-controltower-", "Control Tower"),
+    ("AWSReservedSSO_", "IAM Identity Center"),
+    ("OrganizationAccountAccessRole", "Organizations' access role"),
+    ("StackSet-", "a CloudFormation StackSet instance"),
+    ("alias/aws/", "an AWS-managed KMS key"),
+    ("aws-", "AWS-managed"),
+    ("AWS", "AWS-managed"),
+)
+PROTECTED_ARN_PARTS = (
+    (":aws:policy/", "an AWS-managed policy"),
+    ("/aws-service-role/", "a service-linked role"),
+    ("/aws-reserved/", "IAM Identity Center"),
+)
+# Item.extra keys through which a service module says which roles an item belongs to.
+ROLE_KEYS = ("role", "role_name", "roles")
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The built-in list every item passes before it may be deleted."""
+
+    # The access role and the portal's own principals: never deleted, nor anything hanging on them.
+    identity_names: frozenset[str]
+
+    def reason(self, item: Item) -> str:
+        """Why `item` must stay ("" when nothing protects it)."""
+        if item.protected:
+            return item.protected
+        arn = str(item.extra.get("arn", "") or "")
+        whole = [s for s in (item.id, item.name, arn) if s]
+        for text in whole:
+            for part, why in PROTECTED_ARN_PARTS:
+                if part in text:
+                    return why
+        candidates = {item.id, item.name, *(text.rsplit("/", 1)[-1] for text in whole)}
+        # The role itself, "<role>/<policy>" for what hangs on it, or the roles a module names in extra.
+        owners = {c for c in candidates if c} | {text.split("/", 1)[0] for text in whole}
+        roles = item.extra.get("roles") or ()
+        owners |= {str(r) for r in ([roles] if isinstance(roles, str) else roles)}
+        owners |= {str(item.extra[k]) for k in ROLE_KEYS[:2] if item.extra.get(k)}
+        mine = self.identity_names & owners
+        if mine:
+            return _("the portal's access role or identity (%(name)s)") % {"name": sorted(mine)[0]}
+        for prefix, why in PROTECTED_PREFIXES:
+            if any(c.startswith(prefix) for c in candidates if c):
+                return why
+        return ""
+
+
+def protection() -> Protection:
+    """The built-in protection, with the portal's own identity names from AWS."""
+    names = {settings.CPP_SANDBOX_ROLE_NAME, *_portal_identity()[1]}
+    names |= set(getattr(settings, "CPP_CLEANER_PROTECTED_NAMES", ()))
+    return Protection(identity_names=frozenset(n for n in names if n))
+
+
+def _parse_tag(text: str) -> tuple[str, str]:
+    key, _sep, value = text.partition("=")
+    if not key.strip():
+        raise SafetyError(_("“%(tag)s” is not a tag filter: write key=value, or key for any value.") % {"tag": text})
+    return key.strip(), value.strip() or "*"
+
+
+def parse_tags(texts: Iterable[str]) -> dict[str, str]:
+    """["env=prod", "keep"] → {"env": "prod", "keep": "*"}."""
+    return dict(_parse_tag(t) for t in texts)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The user's filters: what to keep (any match keeps) and what to target (everything must match)."""
+
+    keep_tags: Mapping[str, str] = field(default_factory=dict)
+    only_tags: Mapping[str, str] = field(default_factory=dict)
+    name_patterns: tuple[str, ...] = ()
+    keep_name_patterns: tuple[str, ...] = ()
+    min_age: timedelta | None = None
+
+    @classmethod
+    def of_run(cls, run) -> Filters:
+        return cls(
+            keep_tags=dict(run.keep_tags),
+            only_tags=dict(run.only_tags),
+            name_patterns=tuple(run.name_patterns),
+            keep_name_patterns=tuple(run.keep_name_patterns),
+            min_age=timedelta(hours=run.min_age_hours) if run.min_age_hours else None,
+        )
+
+    def reason_to_skip(self, item: Item, now: datetime) -> str:
+        """Why the filters leave `item` alone ("" when they let it be deleted)."""
+        for key, value in self.keep_tags.items():
+            if key in item.tags and value in ("*", item.tags[key]):
+                return _("kept by tag %(key)s=%(value)s") % {"key": key, "value": item.tags[key]}
+        names = [n for n in (item.name, item.id) if n]
+        for pattern in self.keep_name_patterns:
+            if any(fnmatchcase(n, pattern) for n in names):
+                return _("kept by name pattern %(pattern)s") % {"pattern": pattern}
+        for key, value in self.only_tags.items():
+            if key not in item.tags or value not in ("*", item.tags[key]):
+                return _("not tagged %(key)s=%(value)s") % {"key": key, "value": value}
+        if self.name_patterns and not any(fnmatchcase(n, p) for p in self.name_patterns for n in names):
+            return _("name matches none of %(patterns)s") % {"patterns": ", ".join(self.name_patterns)}
+        if self.min_age is not None:
+            if item.created is None:
+                return _("creation time unknown, so not provably older than the minimum age")
+            created = item.created if item.created.tzinfo else item.created.replace(tzinfo=UTC)
+            if now - created < self.min_age:
+                return _("younger than %(hours)s hours") % {"hours": round(self.min_age.total_seconds() / 3600, 1)}
+        return ""

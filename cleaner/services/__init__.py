@@ -1,0 +1,1 @@
+"""One module per AWS service; each declares its resource types with @resource (cleaner.registry)."""

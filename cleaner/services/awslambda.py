@@ -1,0 +1,87 @@
+"""AWS Lambda: functions, their event source mappings, and layer versions.
+
+The module is not called `lambda` because that is a Python keyword; the boto3 service is "lambda".
+Lambda's control plane allows 15 calls a second per account and region, all APIs together: the
+pacer in cleaner/context.py holds every call of this module to that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cleaner.registry import Item, Resource, resource
+
+# Control Tower deploys its own functions into every enrolled account; they must stay.
+CONTROL_TOWER_PREFIX = "aws-controltower-"
+
+
+def lambda_time(value: str | None) -> datetime | None:
+    """Lambda's timestamps are strings ("2024-05-01T12:00:00.000+0000"), not datetimes."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return datetime.fromisoformat(value)
+
+
+@resource("lambda.event_source_mapping")
+class EventSourceMapping(Resource):
+    """What feeds a function from a queue or stream; it outlives the function unless deleted."""
+
+    def list(self):
+        for page in self.client.get_paginator("list_event_source_mappings").paginate():
+            for mapping in page["EventSourceMappings"]:
+                if mapping.get("State") == "Deleting":
+                    continue
+                function = mapping.get("FunctionArn", "").rsplit(":", 1)[-1]
+                source = mapping.get("EventSourceArn", "").rsplit(":", 1)[-1]
+                yield Item(
+                    id=mapping["UUID"],
+                    name=f"{source} → {function}",
+                    created=mapping.get("LastModified"),
+                    protected="Control Tower" if function.startswith(CONTROL_TOWER_PREFIX) else "",
+                )
+
+    def delete(self, item):
+        self.client.delete_event_source_mapping(UUID=item.id)
+
+
+@resource("lambda.function")
+class Function(Resource):
+    def list(self):
+        for page in self.client.get_paginator("list_functions").paginate():
+            for function in page["Functions"]:
+                name = function["FunctionName"]
+                yield Item(
+                    id=name,
+                    name=name,
+                    tags=self.client.list_tags(Resource=function["FunctionArn"]).get("Tags", {}),
+                    # Lambda keeps no creation time: the last change is the nearest it has.
+                    created=lambda_time(function.get("LastModified")),
+                    protected="Control Tower" if name.startswith(CONTROL_TOWER_PREFIX) else "",
+                )
+
+    def delete(self, item):
+        # Versions, aliases and function URLs go with the function.
+        self.client.delete_function(FunctionName=item.id)
+
+
+@resource("lambda.layer_version")
+class LayerVersion(Resource):
+    def list(self):
+        for page in self.client.get_paginator("list_layers").paginate():
+            for layer in page["Layers"]:
+                name = layer["LayerName"]
+                versions = self.client.get_paginator("list_layer_versions").paginate(LayerName=name)
+                for versions_page in versions:
+                    for version in versions_page["LayerVersions"]:
+                        yield Item(
+                            id=version["LayerVersionArn"],
+                            name=f"{name}:{version['Version']}",
+                            created=lambda_time(version.get("CreatedDate")),
+                            extra={"layer": name, "version": version["Version"]},
+                        )
+
+    def delete(self, item):
+        self.client.delete_layer_version(LayerName=item.extra["layer"], VersionNumber=item.extra["version"])

@@ -1,0 +1,231 @@
+"""IAM: users, groups, roles, instance profiles and customer-managed policies (global).
+
+IAM refuses to delete an entity while anything hangs on it, so each delete() first takes off what
+is attached (keys, credentials, memberships, policies) and then deletes. Never touched: the role
+the portal and the cleaner come in through (CPP_SANDBOX_ROLE_NAME), service-linked roles, what
+AWS SSO, Control Tower, StackSets and Organizations put in the account, AWS-managed policies, and
+any customer-managed policy one of those protected roles uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+
+from cleaner.registry import Item, Resource, resource, tags_of
+
+# Roles made by AWS services and by the organisation's own tooling, by name.
+PROTECTED_ROLE_PREFIXES = (
+    "AWSServiceRoleFor",  # service-linked roles
+    "AWSReservedSSO_",  # IAM Identity Center permission sets
+    "aws-controltower-",
+    "AWSControlTower",
+    "stacksets-exec-",  # StackSets execution roles
+)
+# The role AWS Organizations makes in every member account it creates.
+ORGANIZATIONS_ROLE = "OrganizationAccountAccessRole"
+SERVICE_ROLE_PATH = "/aws-service-role/"
+# Customer-managed policies that Control Tower or Identity Center put in the account.
+PROTECTED_POLICY_PREFIXES = ("AWSControlTower", "aws-controltower-", "AWSReservedSSO_", "AWSSSO")
+
+
+def role_protection(role: dict) -> str:
+    """Why a role must never be deleted ("" when it may)."""
+    name = role["RoleName"]
+    if name == settings.CPP_SANDBOX_ROLE_NAME:
+        return "the portal's access role"
+    if name == ORGANIZATIONS_ROLE:
+        return "AWS Organizations access role"
+    if role.get("Path", "/").startswith(SERVICE_ROLE_PATH):
+        return "service-linked role"
+    for prefix in PROTECTED_ROLE_PREFIXES:
+        if name.startswith(prefix):
+            return f"role made by AWS ({prefix}…)"
+    return ""
+
+
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "NoSuchEntity"
+
+
+class _Iam(Resource):
+    """Helpers every IAM type uses."""
+
+    def each(self, operation: str, key: str, **params) -> Iterator[dict]:
+        if self.client.can_paginate(operation):
+            for page in self.client.get_paginator(operation).paginate(**params):
+                yield from page.get(key, ())
+        else:
+            yield from getattr(self.client, operation)(**params).get(key, ())
+
+    def protected_roles(self) -> set[str]:
+        return {role["RoleName"] for role in self.each("list_roles", "Roles") if role_protection(role)}
+
+
+@resource("iam.user", is_global=True)
+class User(_Iam):
+    def list(self) -> Iterator[Item]:
+        for user in self.each("list_users", "Users"):
+            name = user["UserName"]
+            yield Item(
+                id=name,
+                name=name,
+                tags=tags_of(self.each("list_user_tags", "Tags", UserName=name)),
+                created=user.get("CreateDate"),
+                extra={"arn": user["Arn"]},
+            )
+
+    def delete(self, item: Item) -> None:
+        user, iam = item.id, self.client
+        try:
+            iam.delete_login_profile(UserName=user)
+        except ClientError as error:
+            if not _missing(error):
+                raise
+        for key in self.each("list_access_keys", "AccessKeyMetadata", UserName=user):
+            iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+        for certificate in self.each("list_signing_certificates", "Certificates", UserName=user):
+            iam.delete_signing_certificate(UserName=user, CertificateId=certificate["CertificateId"])
+        for ssh_key in self.each("list_ssh_public_keys", "SSHPublicKeys", UserName=user):
+            iam.delete_ssh_public_key(UserName=user, SSHPublicKeyId=ssh_key["SSHPublicKeyId"])
+        for device in self.each("list_mfa_devices", "MFADevices", UserName=user):
+            iam.deactivate_mfa_device(UserName=user, SerialNumber=device["SerialNumber"])
+            # A virtual device is an IAM object of its own (a hardware one is only a serial number).
+            if ":mfa/" in device["SerialNumber"]:
+                iam.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"])
+        for policy in self.each("list_user_policies", "PolicyNames", UserName=user):
+            iam.delete_user_policy(UserName=user, PolicyName=policy)
+        for policy in self.each("list_attached_user_policies", "AttachedPolicies", UserName=user):
+            iam.detach_user_policy(UserName=user, PolicyArn=policy["PolicyArn"])
+        for group in self.each("list_groups_for_user", "Groups", UserName=user):
+            iam.remove_user_from_group(UserName=user, GroupName=group["GroupName"])
+        try:
+            iam.delete_user(UserName=user)
+        except ClientError as error:
+            # Service-specific credentials (CodeCommit, Keyspaces, Bedrock) are rare: they are looked
+            # for only when IAM says something still hangs on the user. This also spares the local
+            # fake AWS, which lacks ListServiceSpecificCredentials.
+            if error.response.get("Error", {}).get("Code") != "DeleteConflict":
+                raise
+            credentials = iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]
+            if not credentials:
+                raise
+            for credential in credentials:
+                iam.delete_service_specific_credential(
+                    UserName=user, ServiceSpecificCredentialId=credential["ServiceSpecificCredentialId"]
+                )
+            iam.delete_user(UserName=user)
+
+
+@resource("iam.group", is_global=True)
+class Group(_Iam):
+    # IAM groups carry no tags.
+
+    def list(self) -> Iterator[Item]:
+        for group in self.each("list_groups", "Groups"):
+            yield Item(
+                id=group["GroupName"],
+                name=group["GroupName"],
+                created=group.get("CreateDate"),
+                extra={"arn": group["Arn"]},
+            )
+
+    def delete(self, item: Item) -> None:
+        group, iam = item.id, self.client
+        for user in self.each("get_group", "Users", GroupName=group):
+            iam.remove_user_from_group(GroupName=group, UserName=user["UserName"])
+        for policy in self.each("list_group_policies", "PolicyNames", GroupName=group):
+            iam.delete_group_policy(GroupName=group, PolicyName=policy)
+        for policy in self.each("list_attached_group_policies", "AttachedPolicies", GroupName=group):
+            iam.detach_group_policy(GroupName=group, PolicyArn=policy["PolicyArn"])
+        iam.delete_group(GroupName=group)
+
+
+@resource("iam.role", is_global=True)
+class Role(_Iam):
+    def list(self) -> Iterator[Item]:
+        for role in self.each("list_roles", "Roles"):
+            name, protected = role["RoleName"], role_protection(role)
+            # Protected roles are not read any further than their name.
+            tags = {} if protected else tags_of(self.each("list_role_tags", "Tags", RoleName=name))
+            yield Item(
+                id=name,
+                name=name,
+                tags=tags,
+                created=role.get("CreateDate"),
+                extra={"arn": role["Arn"]},
+                protected=protected,
+            )
+
+    def delete(self, item: Item) -> None:
+        role, iam = item.id, self.client
+        for policy in self.each("list_attached_role_policies", "AttachedPolicies", RoleName=role):
+            iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
+        for policy in self.each("list_role_policies", "PolicyNames", RoleName=role):
+            iam.delete_role_policy(RoleName=role, PolicyName=policy)
+        for profile in self.each("list_instance_profiles_for_role", "InstanceProfiles", RoleName=role):
+            iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=role)
+        iam.delete_role(RoleName=role)
+
+
+@resource("iam.instance_profile", is_global=True)
+class InstanceProfile(_Iam):
+    def list(self) -> Iterator[Item]:
+        protected_roles = self.protected_roles()
+        for profile in self.each("list_instance_profiles", "InstanceProfiles"):
+            name = profile["InstanceProfileName"]
+            roles = [role["RoleName"] for role in profile.get("Roles") or ()]
+            held = sorted(protected_roles.intersection(roles))
+            yield Item(
+                id=name,
+                name=name,
+                # ListInstanceProfiles leaves tags out; GetInstanceProfile has them (and, unlike
+                # ListInstanceProfileTags, the local fake AWS answers it).
+                tags=tags_of(self.client.get_instance_profile(InstanceProfileName=name)["InstanceProfile"].get("Tags")),
+                created=profile.get("CreateDate"),
+                extra={"roles": roles},
+                protected=f"holds protected role {held[0]}" if held else "",
+            )
+
+    def delete(self, item: Item) -> None:
+        for role in item.extra.get("roles") or ():
+            self.client.remove_role_from_instance_profile(InstanceProfileName=item.id, RoleName=role)
+        self.client.delete_instance_profile(InstanceProfileName=item.id)
+
+
+@resource("iam.policy", depends_on=["iam.user", "iam.group", "iam.role"], is_global=True)
+class Policy(_Iam):
+    # IAM refuses to delete a policy still attached to a user, group or role: they go first and
+    # take their attachments with them. Scope=Local: AWS-managed policies are never even listed.
+
+    def list(self) -> Iterator[Item]:
+        protected_roles = None
+        for policy in self.each("list_policies", "Policies", Scope="Local"):
+            arn, name = policy["Arn"], policy["PolicyName"]
+            protected = (
+                "made by AWS for Control Tower or Identity Center" if name.startswith(PROTECTED_POLICY_PREFIXES) else ""
+            )
+            if not protected and (policy.get("AttachmentCount") or policy.get("PermissionsBoundaryUsageCount")):
+                if protected_roles is None:
+                    protected_roles = self.protected_roles()
+                # Attached or used as a permissions boundary: both count.
+                roles = self.each("list_entities_for_policy", "PolicyRoles", PolicyArn=arn)
+                held = sorted(protected_roles.intersection(role["RoleName"] for role in roles))
+                if held:
+                    protected = f"used by protected role {held[0]}"
+            yield Item(
+                id=arn,
+                name=name,
+                tags=tags_of(self.each("list_policy_tags", "Tags", PolicyArn=arn)),
+                created=policy.get("CreateDate"),
+                protected=protected,
+            )
+
+    def delete(self, item: Item) -> None:
+        # IAM deletes a policy only once it is down to its default version.
+        for version in self.each("list_policy_versions", "Versions", PolicyArn=item.id):
+            if not version["IsDefaultVersion"]:
+                self.client.delete_policy_version(PolicyArn=item.id, VersionId=version["VersionId"])
+        self.client.delete_policy(PolicyArn=item.id)

@@ -1,0 +1,74 @@
+"""SageMaker: notebook instances, and endpoints with their configurations and models.
+
+A notebook instance must be stopped before it can be deleted, and stopping takes minutes in
+AWS: prepare() asks it to stop, delete() deletes it once stopped and otherwise leaves it listed
+for the re-scan to come back to.
+"""
+
+from __future__ import annotations
+
+from cleaner.registry import Item, Resource, resource, tags_of
+
+# A notebook instance in these states can be deleted; in the others (Pending, Stopping,
+# Updating, Deleting) AWS is busy with it and the re-scan waits.
+DELETABLE = {"Stopped", "Failed"}
+
+
+class _SageMaker(Resource):
+    operation = ""  # "list_endpoints"
+    key = ""  # "Endpoints"
+    prefix = ""  # "Endpoint": the fields are EndpointName, EndpointArn, EndpointStatus
+
+    def list(self):
+        for page in self.client.get_paginator(self.operation).paginate():
+            for thing in page[self.key]:
+                arn = thing[f"{self.prefix}Arn"]
+                yield Item(
+                    id=thing[f"{self.prefix}Name"],
+                    name=thing[f"{self.prefix}Name"],
+                    tags=tags_of(self.client.list_tags(ResourceArn=arn).get("Tags")),
+                    created=thing.get("CreationTime"),
+                    extra={"status": thing.get(f"{self.prefix}Status")},
+                )
+
+
+@resource("sagemaker.notebook_instance")
+class NotebookInstance(_SageMaker):
+    operation, key, prefix = "list_notebook_instances", "NotebookInstances", "NotebookInstance"
+
+    def prepare(self, item):
+        if item.extra.get("status") == "InService":
+            self.client.stop_notebook_instance(NotebookInstanceName=item.id)
+
+    def delete(self, item):
+        # Asked afresh: prepare() has just changed it.
+        status = self.client.describe_notebook_instance(NotebookInstanceName=item.id)["NotebookInstanceStatus"]
+        if status in DELETABLE:
+            self.client.delete_notebook_instance(NotebookInstanceName=item.id)
+
+
+@resource("sagemaker.endpoint")
+class Endpoint(_SageMaker):
+    operation, key, prefix = "list_endpoints", "Endpoints", "Endpoint"
+
+    def delete(self, item):
+        if item.extra.get("status") == "Deleting":
+            return
+        self.client.delete_endpoint(EndpointName=item.id)
+
+
+# An endpoint in use keeps its configuration; a configuration names its models.
+@resource("sagemaker.endpoint_config", depends_on=["sagemaker.endpoint"])
+class EndpointConfig(_SageMaker):
+    operation, key, prefix = "list_endpoint_configs", "EndpointConfigs", "EndpointConfig"
+
+    def delete(self, item):
+        self.client.delete_endpoint_config(EndpointConfigName=item.id)
+
+
+@resource("sagemaker.model", depends_on=["sagemaker.endpoint_config"])
+class Model(_SageMaker):
+    operation, key, prefix = "list_models", "Models", "Model"
+
+    def delete(self, item):
+        self.client.delete_model(ModelName=item.id)

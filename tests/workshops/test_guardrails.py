@@ -1,0 +1,329 @@
+"""Guardrails on the sandbox OU, against moto's Organization: created, updated and attached once,
+left alone when they match, a dry run that only tells, a policy that denies the right things,
+clear errors, the SA-only admin page, and a refresh when workshops start or stop using regions."""
+
+import io
+import json
+from unittest import mock
+
+import pytest
+from botocore.exceptions import ClientError
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from moto import mock_aws
+
+from cpp_portal.aws import forget_clients, hub_client
+from tests.factories import WorkshopFactory, workshop_in
+from workshops import guardrails, services
+from workshops.guardrails import POLICY_NAME, GuardrailsError, guardrails_apply, guardrails_inspect
+from workshops.models import Stage
+
+pytestmark = pytest.mark.django_db
+
+SCP = "SERVICE_CONTROL_POLICY"
+GUARDRAILS_PAGE = "admin:workshops_sandboxaccount_guardrails"
+# AWS attaches FullAWSAccess to every new OU; the guardrails deny on top of it and never detach it,
+# or everything in the sandboxes would be denied.
+ATTACHED = sorted(["FullAWSAccess", POLICY_NAME])
+
+
+class Organization:
+    """A moto Organization with the sandbox OU, read back the way an SA would check it."""
+
+    def __init__(self):
+        self.client = hub_client("organizations")
+        self.client.create_organization(FeatureSet="ALL")
+        self.root = self.client.list_roots()["Roots"][0]["Id"]
+        self.sandbox_ou = self.client.create_organizational_unit(ParentId=self.root, Name="CPP Sandboxes")[
+            "OrganizationalUnit"
+        ]["Id"]
+
+    def guardrail_policies(self) -> list[dict]:
+        return [p for p in self.client.list_policies(Filter=SCP)["Policies"] if p["Name"] == POLICY_NAME]
+
+    def policy(self) -> dict:
+        (summary,) = self.guardrail_policies()
+        return json.loads(self.client.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"])
+
+    def attached_to_ou(self) -> list[str]:
+        policies = self.client.list_policies_for_target(TargetId=self.sandbox_ou, Filter=SCP)["Policies"]
+        return sorted(p["Name"] for p in policies)
+
+    def scp_enabled(self) -> bool:
+        root = self.client.list_roots()["Roots"][0]
+        return any(t["Type"] == SCP and t["Status"] == "ENABLED" for t in root["PolicyTypes"])
+
+
+@pytest.fixture
+def org(settings, monkeypatch):
+    # In-process moto intercepts the real AWS hostnames: no endpoint override may leak in.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    settings.AWS_ENDPOINT_URL = ""
+    forget_clients()
+    with mock_aws():
+        organization = Organization()
+        settings.CPP_SANDBOX_OU_ID = organization.sandbox_ou
+        yield organization
+    forget_clients()
+
+
+@pytest.fixture
+def workshops_in_regions(db):
+    return [
+        workshop_in(Stage.REGISTRATION_OPEN, aws_regions=["eu-west-1"]),
+        workshop_in(Stage.RUNNING, aws_regions=["eu-central-1", "eu-west-1"]),
+    ]
+
+
+def statement(document: dict, sid: str) -> dict:
+    return next(s for s in document["Statement"] if s["Sid"] == sid)
+
+
+def run_command(*args) -> str:
+    out = io.StringIO()
+    call_command("apply_guardrails", *args, stdout=out)
+    return out.getvalue()
+
+
+# --- Applying --------------------------------------------------------------------------------------
+
+
+def test_the_first_run_enables_scps_creates_the_policy_and_attaches_it_to_the_sandbox_ou(org, workshops_in_regions):
+    assert not org.scp_enabled()
+    report = guardrails_apply()
+    assert len(report.done) == 3
+    assert org.scp_enabled()
+    assert org.attached_to_ou() == ATTACHED
+    assert statement(org.policy(), "DenyOutsideTheWorkshopRegions")["Condition"]["StringNotEquals"] == {
+        "aws:RequestedRegion": ["eu-central-1", "eu-west-1"]
+    }
+    assert guardrails_inspect().in_sync
+
+
+def test_a_second_run_changes_nothing(org, workshops_in_regions):
+    guardrails_apply()
+    before = org.policy()
+    with (
+        mock.patch.object(org.client, "update_policy") as update,
+        mock.patch.object(org.client, "attach_policy") as attach,
+    ):
+        report = guardrails_apply()
+    assert report.done == [] and report.state.in_sync
+    update.assert_not_called()
+    attach.assert_not_called()
+    assert org.policy() == before
+    assert len(org.guardrail_policies()) == 1
+    assert "up to date" in run_command()
+
+
+def test_a_changed_region_list_updates_the_policy_in_place(org, workshops_in_regions):
+    guardrails_apply()
+    (first,) = org.guardrail_policies()
+    workshop_in(Stage.REGISTRATION_CLOSED, aws_regions=["us-east-1"])
+
+    report = guardrails_apply()
+
+    assert report.done == [f"updated the content of {POLICY_NAME}"]
+    (same,) = org.guardrail_policies()
+    assert same["Id"] == first["Id"]
+    regions = statement(org.policy(), "DenyOutsideTheWorkshopRegions")["Condition"]["StringNotEquals"]
+    assert regions == {"aws:RequestedRegion": ["eu-central-1", "eu-west-1", "us-east-1"]}
+    assert org.attached_to_ou() == ATTACHED
+
+
+def test_regions_close_when_their_workshop_finishes(org, workshops_in_regions):
+    guardrails_apply()
+    running = workshops_in_regions[1]
+    running.stage = Stage.CLOSED
+    running.save(update_fields=["stage"])
+    guardrails_apply()
+    assert statement(org.policy(), "DenyOutsideTheWorkshopRegions")["Condition"]["StringNotEquals"] == {
+        "aws:RequestedRegion": ["eu-west-1"]
+    }
+
+
+def test_a_policy_edited_by_hand_is_shown_as_a_diff_and_put_back(org, workshops_in_regions):
+    guardrails_apply()
+    (summary,) = org.guardrail_policies()
+    loose = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    org.client.update_policy(PolicyId=summary["Id"], Content=json.dumps(loose))
+
+    state = guardrails_inspect()
+    assert not state.in_sync
+    assert '-      "Effect": "Allow"' in state.diff
+    assert '+      "Sid": "DenyLeavingTheOrganization"' in state.diff
+
+    guardrails_apply()
+    assert org.policy() == state.desired
+
+
+def test_a_dry_run_prints_the_policy_and_what_would_change_and_changes_nothing(org, workshops_in_regions):
+    out = run_command("--dry-run")
+    assert org.guardrail_policies() == []
+    assert not org.scp_enabled()
+    assert "would enable service control policies" in out
+    assert f"would create the policy {POLICY_NAME}" in out
+    assert f"would attach the policy to the sandbox OU {org.sandbox_ou}" in out
+    printed, _end = json.JSONDecoder().raw_decode(out[out.index("{") :])
+    assert printed == guardrails_inspect().desired
+    assert "Dry run, nothing changed" in out
+
+
+def test_the_command_applies_and_says_what_it_did(org, workshops_in_regions):
+    out = run_command()
+    assert "Guardrails applied" in out
+    assert "eu-central-1, eu-west-1" in out
+    assert org.attached_to_ou() == ATTACHED
+
+
+# --- What the policy denies -------------------------------------------------------------------------
+
+
+def test_the_policy_denies_other_regions_leaving_closing_and_touching_the_access_role(org, settings):
+    settings.CPP_SANDBOX_ROLE_NAME = "CppPortalAccess"
+    workshop_in(Stage.RUNNING, aws_regions=["eu-west-1", "eu-north-1"])
+    guardrails_apply()
+    document = org.policy()
+    role_arn = "arn:aws:iam::*:role/CppPortalAccess"
+    assert all(s["Effect"] == "Deny" for s in document["Statement"])
+
+    regions = statement(document, "DenyOutsideTheWorkshopRegions")
+    assert regions["Resource"] == "*" and "Action" not in regions
+    for global_service in ("iam:*", "organizations:*", "sts:*", "cloudfront:*", "route53:*", "support:*", "budgets:*"):
+        assert global_service in regions["NotAction"]
+    assert not any(a.startswith(("ec2:Run", "s3:*", "lambda:")) for a in regions["NotAction"])
+    assert regions["Condition"] == {
+        "StringNotEquals": {"aws:RequestedRegion": ["eu-north-1", "eu-west-1"]},
+        "ArnNotLike": {"aws:PrincipalArn": [role_arn]},
+    }
+
+    leaving = statement(document, "DenyLeavingTheOrganization")
+    assert leaving["Action"] == ["organizations:LeaveOrganization"] and "Condition" not in leaving
+    closing = statement(document, "DenyClosingOrRedirectingTheAccount")
+    assert "account:CloseAccount" in closing["Action"] and "Condition" not in closing
+
+    role = statement(document, "DenyChangingTheAccessRole")
+    assert role["Action"] == ["iam:*"]
+    assert role["Resource"] == [role_arn]
+    assert role["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [role_arn]}}
+
+
+def test_the_policy_fits_the_scp_size_limit_with_every_region_allowed(db):
+    from cpp_portal.aws import COMMERCIAL_REGIONS
+
+    document = guardrails.guardrails_document(regions=list(COMMERCIAL_REGIONS), role_name="x" * 64)
+    assert len(guardrails.policy_json(document)) <= guardrails.MAX_POLICY_CHARACTERS
+
+
+def test_only_published_unfinished_workshops_open_regions_else_the_default(db, settings):
+    settings.CPP_SANDBOX_DEFAULT_REGIONS = ["eu-west-3"]
+    WorkshopFactory(aws_regions=["us-west-2"])  # a draft
+    for stage in (Stage.CLOSED, Stage.CANCELLED, Stage.ANONYMISED):
+        workshop_in(stage, aws_regions=["ap-south-1"])
+    assert guardrails.allowed_regions() == ["eu-west-3"]
+    settings.CPP_SANDBOX_DEFAULT_REGIONS = ["eu-west-1", "eu-central-1"]
+    assert guardrails.allowed_regions() == ["eu-central-1", "eu-west-1"]
+    workshop_in(Stage.REGISTRATION_OPEN, aws_regions=["sa-east-1"])
+    assert guardrails.allowed_regions() == ["sa-east-1"]
+
+
+# --- Errors ---------------------------------------------------------------------------------------
+
+
+def test_a_missing_ou_is_a_clear_error_and_a_failing_command(org, settings):
+    settings.CPP_SANDBOX_OU_ID = "ou-zzzz-zzzzzzzz"
+    with pytest.raises(GuardrailsError, match="ou-zzzz-zzzzzzzz does not exist: check CPP_SANDBOX_OU_ID"):
+        guardrails_apply()
+    with pytest.raises(CommandError, match="does not exist"):
+        run_command()
+    assert org.guardrail_policies() == []
+
+
+def test_an_unset_ou_is_a_clear_error(db, settings):
+    settings.CPP_SANDBOX_OU_ID = ""
+    with pytest.raises(CommandError, match="CPP_SANDBOX_OU_ID is not set"):
+        run_command("--dry-run")
+
+
+def test_access_denied_says_which_identity_may_do_this(org, workshops_in_regions):
+    denied = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "You don't have permissions to access this resource."}},
+        "CreatePolicy",
+    )
+    with mock.patch.object(org.client, "create_policy", side_effect=denied), pytest.raises(CommandError) as error:
+        run_command()
+    assert "management account" in str(error.value)
+    assert "AccessDeniedException" in str(error.value)
+    assert org.guardrail_policies() == []
+
+
+# --- Stage changes keep them current ----------------------------------------------------------------
+
+
+def test_publishing_a_workshop_opens_its_regions(org, sa, django_capture_on_commit_callbacks):
+    workshop = WorkshopFactory(owners=[sa], aws_regions=["ca-central-1"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.workshop_publish(workshop_id=workshop.pk, actor=sa)
+    assert statement(org.policy(), "DenyOutsideTheWorkshopRegions")["Condition"]["StringNotEquals"] == {
+        "aws:RequestedRegion": ["ca-central-1"]
+    }
+
+
+def test_an_aws_failure_never_stops_a_stage_change(db, sa, settings, django_capture_on_commit_callbacks, caplog):
+    settings.CPP_SANDBOX_OU_ID = "ou-abcd-12345678"
+    workshop = WorkshopFactory(owners=[sa])
+    with (
+        mock.patch.object(guardrails, "guardrails_apply", side_effect=GuardrailsError("AWS said no")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.workshop_publish(workshop_id=workshop.pk, actor=sa)
+    workshop.refresh_from_db()
+    assert workshop.stage == Stage.REGISTRATION_OPEN
+    assert workshop.stage_changes.get().side_effects_done_at is not None
+    assert "guardrails not refreshed: AWS said no" in caplog.text
+
+
+# --- The admin page -----------------------------------------------------------------------------------
+
+
+def test_the_pool_list_leads_an_sa_to_the_guardrails(client, sa):
+    client.force_login(sa)
+    page = client.get(reverse("admin:workshops_sandboxaccount_changelist"))
+    assert reverse(GUARDRAILS_PAGE) in page.content.decode()
+
+
+def test_an_sa_sees_the_diff_and_applies_only_on_the_confirmed_post(client, sa, org, workshops_in_regions):
+    client.force_login(sa)
+    page = client.get(reverse(GUARDRAILS_PAGE))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "not created yet" in body
+    assert "attach the policy to the sandbox OU" in body
+    assert "DenyOutsideTheWorkshopRegions" in body
+    assert 'name="confirmed" value="yes"' in body
+
+    client.post(reverse(GUARDRAILS_PAGE))  # not confirmed: nothing happens
+    assert org.guardrail_policies() == []
+
+    response = client.post(reverse(GUARDRAILS_PAGE), {"confirmed": "yes"})
+    assert response.status_code == 302
+    assert org.attached_to_ou() == ATTACHED
+    after = client.get(response.url).content.decode()
+    assert "Guardrails applied" in after
+    assert "up to date" in after
+    assert 'name="confirmed"' not in after
+
+
+def test_the_page_shows_an_aws_error_instead_of_failing(client, sa, org, settings):
+    settings.CPP_SANDBOX_OU_ID = "ou-zzzz-zzzzzzzz"
+    client.force_login(sa)
+    page = client.get(reverse(GUARDRAILS_PAGE))
+    assert page.status_code == 200
+    assert "check CPP_SANDBOX_OU_ID" in page.content.decode()
+
+
+def test_an_account_manager_cannot_see_or_apply_the_guardrails(client, am, org):
+    client.force_login(am)
+    assert client.get(reverse(GUARDRAILS_PAGE)).status_code == 403
+    assert client.post(reverse(GUARDRAILS_PAGE), {"confirmed": "yes"}).status_code == 403
+    assert org.guardrail_policies() == []

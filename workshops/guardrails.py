@@ -1,0 +1,401 @@
+"""Guardrails: the service control policy on the sandbox OU that limits what a sandbox may do.
+
+Attendees get wide IAM rights inside their sandbox account; the one thing they cannot touch is an
+SCP set from the Organization. This one policy denies, in every pool account:
+
+- any action in a region that no current workshop allows (global services are left out, or the
+  console and IAM sign-in would break);
+- leaving the Organization and closing the account, or changing its contacts and regions (the
+  pool recycles accounts; a closed or departed one is lost to it);
+- any change to the access role the portal reaches the accounts through.
+
+The access role itself is exempt from the region rule and the role rule: the portal provisions,
+revokes and cleans through it, and the cleaner must reach every region a past workshop used.
+
+`guardrails_inspect` only reads; `guardrails_apply` creates, updates and attaches what differs
+and does nothing when everything already matches, so it is safe to run again at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
+from workshops.models import Stage, Workshop
+
+log = logging.getLogger(__name__)
+
+POLICY_NAME = "cpp-sandbox-guardrails"
+POLICY_DESCRIPTION = "CPP Portal: sandbox accounts stay in the workshops' regions, in the Organization, reachable."
+POLICY_TYPE = "SERVICE_CONTROL_POLICY"
+# AWS refuses a bigger SCP; the document is sent without whitespace, which is how it is counted.
+MAX_POLICY_CHARACTERS = 5120
+# A workshop in these stages has (or will soon have) attendees working in its regions.
+STAGES_USING_REGIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING)
+
+# Global services answer in us-east-1 whatever region the console shows; denying them by region
+# would break IAM sign-in, the console's region picker, the S3 bucket list and the billing pages.
+GLOBAL_ACTIONS = (
+    "account:*",
+    "aws-portal:*",
+    "budgets:*",
+    "ce:*",
+    "cloudfront:*",
+    "cur:*",
+    "ec2:DescribeRegions",
+    "globalaccelerator:*",
+    "health:*",
+    "iam:*",
+    "organizations:*",
+    "pricing:*",
+    "route53:*",
+    "route53domains:*",
+    "s3:GetBucketLocation",
+    "s3:ListAllMyBuckets",
+    "shield:*",
+    "sts:*",
+    "support:*",
+    "trustedadvisor:*",
+    "waf:*",
+)
+# What makes an account leave the pool for good, or changes whom AWS contacts about it, or
+# opens opt-in regions the cleaner never sweeps.
+ACCOUNT_ACTIONS = (
+    "account:CloseAccount",
+    "account:DeleteAlternateContact",
+    "account:DisableRegion",
+    "account:EnableRegion",
+    "account:PutAlternateContact",
+    "account:PutContactInformation",
+)
+
+
+class GuardrailsError(Exception):
+    """The guardrails could not be read or applied; the message says what to fix."""
+
+
+def allowed_regions() -> list[str]:
+    """The regions of every published workshop that has not finished, else the configured default."""
+    regions: set[str] = set()
+    for workshop_regions in Workshop.objects.filter(stage__in=STAGES_USING_REGIONS).values_list(
+        "aws_regions", flat=True
+    ):
+        if isinstance(workshop_regions, list):
+            regions.update(r for r in workshop_regions if r in COMMERCIAL_REGIONS)
+    if not regions:
+        regions.update(settings.CPP_SANDBOX_DEFAULT_REGIONS)
+    return sorted(regions)
+
+
+def guardrails_document(*, regions: list[str], role_name: str) -> dict:
+    """The policy the sandbox OU should carry for `regions`, protecting the access role `role_name`."""
+    if not regions:
+        raise GuardrailsError(_("The guardrails need at least one allowed region."))
+    role_arn = f"arn:aws:iam::*:role/{role_name}"
+    not_the_access_role = {"ArnNotLike": {"aws:PrincipalArn": [role_arn]}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyOutsideTheWorkshopRegions",
+                "Effect": "Deny",
+                "NotAction": list(GLOBAL_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": sorted(regions)}, **not_the_access_role},
+            },
+            {
+                "Sid": "DenyLeavingTheOrganization",
+                "Effect": "Deny",
+                "Action": ["organizations:LeaveOrganization"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyClosingOrRedirectingTheAccount",
+                "Effect": "Deny",
+                "Action": list(ACCOUNT_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyChangingTheAccessRole",
+                "Effect": "Deny",
+                "Action": ["iam:*"],
+                "Resource": [role_arn],
+                "Condition": not_the_access_role,
+            },
+        ],
+    }
+
+
+def policy_json(document: dict) -> str:
+    """The document as it is sent to AWS: compact, so it stays within the SCP size limit."""
+    return json.dumps(document, separators=(",", ":"))
+
+
+def readable_json(document: dict | None) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n" if document is not None else ""
+
+
+@dataclass
+class GuardrailsState:
+    """What AWS holds now against what it should hold."""
+
+    ou_id: str
+    root_id: str
+    regions: list[str]
+    desired: dict
+    policy_type_enabled: bool
+    policy_id: str | None = None
+    current: dict | None = None
+    # The stored content when it is not JSON at all (edited by hand in the console).
+    current_raw: str = ""
+    attached: bool = False
+
+    @property
+    def changes(self) -> list[str]:
+        """What applying would do, in order; empty when everything matches."""
+        steps = []
+        if not self.policy_type_enabled:
+            steps.append(_("enable service control policies on the root %(root)s") % {"root": self.root_id})
+        if self.policy_id is None:
+            steps.append(_("create the policy %(name)s") % {"name": POLICY_NAME})
+        elif self.current != self.desired:
+            steps.append(_("update the content of the policy %(name)s (%(id)s)") % {
+                "name": POLICY_NAME, "id": self.policy_id,
+            })  # fmt: skip
+        if not self.attached:
+            steps.append(_("attach the policy to the sandbox OU %(ou)s") % {"ou": self.ou_id})
+        return steps
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.changes
+
+    @property
+    def diff(self) -> str:
+        """A unified diff from the stored policy to the wanted one ("" when they match)."""
+        before = readable_json(self.current) if self.current is not None else self.current_raw
+        after = readable_json(self.desired)
+        if before == after:
+            return ""
+        return "".join(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"{POLICY_NAME} (in AWS)" if self.policy_id else f"{POLICY_NAME} (not created yet)",
+                tofile=f"{POLICY_NAME} (wanted)",
+            )
+        )
+
+
+@dataclass
+class GuardrailsReport:
+    state: GuardrailsState
+    dry_run: bool
+    done: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.state.in_sync:
+            return _("The guardrails on %(ou)s are up to date: nothing to change.") % {"ou": self.state.ou_id}
+        steps = "; ".join(self.state.changes)
+        if self.dry_run:
+            return _("Dry run, nothing changed. Applying would: %(steps)s.") % {"steps": steps}
+        return _("Guardrails applied to %(ou)s: %(steps)s.") % {"ou": self.state.ou_id, "steps": "; ".join(self.done)}
+
+
+def guardrails_inspect() -> GuardrailsState:
+    """Read the policy, its attachment and the root's policy types from AWS; changes nothing."""
+    ou_id = _sandbox_ou_id()
+    regions = allowed_regions()
+    desired = guardrails_document(regions=regions, role_name=settings.CPP_SANDBOX_ROLE_NAME)
+    _check_size(desired)
+    with _aws_errors(ou_id):
+        organizations = hub_client("organizations")
+        organizations.describe_organizational_unit(OrganizationalUnitId=ou_id)
+        root = organizations.list_roots()["Roots"][0]
+        state = GuardrailsState(
+            ou_id=ou_id,
+            root_id=root["Id"],
+            regions=regions,
+            desired=desired,
+            policy_type_enabled=_type_enabled(root),
+        )
+        summary = _find_policy(organizations)
+        if summary is not None:
+            state.policy_id = summary["Id"]
+            content = organizations.describe_policy(PolicyId=state.policy_id)["Policy"]["Content"]
+            try:
+                state.current = json.loads(content)
+            except ValueError:
+                state.current_raw = content
+            state.attached = state.policy_id in _policies_attached_to(organizations, ou_id)
+    return state
+
+
+def guardrails_apply(*, dry_run: bool = False) -> GuardrailsReport:
+    """Bring the sandbox OU's guardrails in line with the workshops; a dry run only reports."""
+    state = guardrails_inspect()
+    report = GuardrailsReport(state=state, dry_run=dry_run)
+    if dry_run or state.in_sync:
+        return report
+    organizations = hub_client("organizations")
+    with _aws_errors(state.ou_id):
+        if not state.policy_type_enabled:
+            _enable_policy_type(organizations, state.root_id)
+            report.done.append(_("enabled service control policies on the root %(root)s") % {"root": state.root_id})
+        content = policy_json(state.desired)
+        if state.policy_id is None:
+            policy_id = _create_policy(organizations, content)
+            report.done.append(_("created the policy %(name)s (%(id)s)") % {"name": POLICY_NAME, "id": policy_id})
+        else:
+            policy_id = state.policy_id
+            if state.current != state.desired:
+                organizations.update_policy(PolicyId=policy_id, Content=content)
+                report.done.append(_("updated the content of %(name)s") % {"name": POLICY_NAME})
+        if not state.attached:
+            with _already(organizations, "DuplicatePolicyAttachmentException"):
+                organizations.attach_policy(PolicyId=policy_id, TargetId=state.ou_id)
+            report.done.append(_("attached it to %(ou)s") % {"ou": state.ou_id})
+    log.info("guardrails on %s: %s (regions %s)", state.ou_id, "; ".join(report.done), ", ".join(state.regions))
+    return report
+
+
+def guardrails_refresh_quietly() -> None:
+    """Apply after a workshop starts or stops using its regions; a failure is logged, never raised.
+
+    Stage side effects must not stall on AWS Organizations: an SA sees any gap on the guardrails
+    page and can apply from there or with `manage.py apply_guardrails`.
+    """
+    if not settings.CPP_SANDBOX_OU_ID.strip():
+        return  # no Organization configured (a bare development machine): nothing to guard
+    try:
+        guardrails_apply()
+    except GuardrailsError as error:
+        log.warning("guardrails not refreshed: %s", error)
+
+
+# --- AWS ---------------------------------------------------------------------------------------
+
+
+def _sandbox_ou_id() -> str:
+    ou_id = settings.CPP_SANDBOX_OU_ID.strip()
+    if not ou_id:
+        raise GuardrailsError(
+            _("CPP_SANDBOX_OU_ID is not set: set it to the id of the OU that holds the sandbox accounts.")
+        )
+    return ou_id
+
+
+def _check_size(document: dict) -> None:
+    size = len(policy_json(document))
+    if size > MAX_POLICY_CHARACTERS:
+        raise GuardrailsError(
+            _("The guardrails policy would be %(size)d characters; AWS allows %(max)d.")
+            % {"size": size, "max": MAX_POLICY_CHARACTERS}
+        )
+
+
+def _type_enabled(root: dict) -> bool:
+    return any(t["Type"] == POLICY_TYPE and t["Status"] == "ENABLED" for t in root.get("PolicyTypes", []))
+
+
+def _find_policy(organizations) -> dict | None:
+    for page in organizations.get_paginator("list_policies").paginate(Filter=POLICY_TYPE):
+        for summary in page["Policies"]:
+            if summary["Name"] == POLICY_NAME:
+                return summary
+    return None
+
+
+def _policies_attached_to(organizations, target_id: str) -> set[str]:
+    pages = organizations.get_paginator("list_policies_for_target").paginate(TargetId=target_id, Filter=POLICY_TYPE)
+    return {summary["Id"] for page in pages for summary in page["Policies"]}
+
+
+def _enable_policy_type(organizations, root_id: str) -> None:
+    with _already(organizations, "PolicyTypeAlreadyEnabledException"):
+        organizations.enable_policy_type(RootId=root_id, PolicyType=POLICY_TYPE)
+    # AWS enables a policy type asynchronously (PENDING_ENABLE); attaching before it is done fails.
+    for _attempt in range(10):
+        if _type_enabled(organizations.list_roots()["Roots"][0]):
+            return
+        time.sleep(1)
+    raise GuardrailsError(
+        _("AWS is still enabling service control policies on the root %(root)s: run this again in a minute.")
+        % {"root": root_id}
+    )
+
+
+def _create_policy(organizations, content: str) -> str:
+    try:
+        answer = organizations.create_policy(
+            Name=POLICY_NAME, Description=POLICY_DESCRIPTION, Type=POLICY_TYPE, Content=content
+        )
+        return answer["Policy"]["PolicySummary"]["Id"]
+    except organizations.exceptions.DuplicatePolicyException:
+        # Another apply (the admin button and a stage change at once) created it first.
+        summary = _find_policy(organizations)
+        if summary is None:
+            raise
+        organizations.update_policy(PolicyId=summary["Id"], Content=content)
+        return summary["Id"]
+
+
+@contextlib.contextmanager
+def _already(organizations, exception_name: str):
+    """Ignore the error AWS gives when what we ask for is already the case."""
+    try:
+        yield
+    except getattr(organizations.exceptions, exception_name):
+        pass
+
+
+# AWS error codes an SA can act on, with what to do about them.
+_NO_RIGHTS = gettext_lazy(
+    "The portal's AWS identity may not manage Organizations policies: run it from the Organization's "
+    "management account, or delegate policy management to its account."
+)
+_NO_OU = gettext_lazy("The sandbox OU %(ou)s does not exist: check CPP_SANDBOX_OU_ID.")
+_ERROR_ADVICE = {
+    "AccessDeniedException": _NO_RIGHTS,
+    "AccessDenied": _NO_RIGHTS,
+    "AWSOrganizationsNotInUseException": gettext_lazy("The portal's AWS account is not part of an AWS Organization."),
+    "OrganizationalUnitNotFoundException": _NO_OU,
+    "ParentNotFoundException": _NO_OU,
+    "TargetNotFoundException": _NO_OU,
+    "InvalidInputException": gettext_lazy(
+        "AWS refused the request as invalid: is %(ou)s a real OU id (ou-xxxx-xxxxxxxx)?"
+    ),
+    "ConstraintViolationException": gettext_lazy(
+        "AWS Organizations refused because of one of its limits (for example the number of policies "
+        "attached to the OU)."
+    ),
+    "MalformedPolicyDocumentException": gettext_lazy("AWS refused the policy document as malformed."),
+    "PolicyTypeNotEnabledException": gettext_lazy(
+        "Service control policies are not enabled on the Organization's root."
+    ),
+}
+
+
+@contextlib.contextmanager
+def _aws_errors(ou_id: str):
+    """Turn what AWS answers into one clear GuardrailsError."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        detail = error.response.get("Error", {}).get("Message", "")
+        advice = _ERROR_ADVICE.get(code)
+        text = str(advice) % {"ou": ou_id} if advice else _("AWS Organizations refused the request.")
+        raise GuardrailsError(f"{text} ({code}: {detail})")
+    except BotoCoreError as error:
+        raise GuardrailsError(_("Could not reach AWS Organizations: %(error)s") % {"error": error})
