@@ -45,7 +45,7 @@ def _with_next(url: str, next_path: str) -> str:
     return f"{url}?{urlencode({'next': next_path})}" if next_path else url
 
 
-def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
+def remember_language(response: HttpResponse, language: str) -> HttpResponse:
     # The same cookie Django's set_language view writes, so LocaleMiddleware picks it up.
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
@@ -121,7 +121,7 @@ def magic_link(request: HttpRequest) -> HttpResponse:
         target = _with_next(reverse("accounts:profile"), next_path)
     else:
         target = next_path or services.home_url(user)
-    return _remember_language(redirect(target), user.preferred_language)
+    return remember_language(redirect(target), user.preferred_language)
 
 
 @never_cache
@@ -138,7 +138,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         translation.activate(user.preferred_language)
         messages.success(request, _("Your profile is saved."))
         response = redirect(next_path or services.home_url(user))
-        return _remember_language(response, user.preferred_language)
+        return remember_language(response, user.preferred_language)
     return render(
         request,
         "accounts/profile.html",

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import MagicLinkRequestForm
 from accounts.models import User
+from accounts.views import remember_language
 from workshops import secrets
 from workshops.models import (
     Credential,
@@ -224,22 +225,6 @@ def _profile_first(request: HttpRequest, registration_id: int) -> HttpResponse |
     return redirect(f"{reverse('accounts:profile')}?{urlencode({'next': credentials_path(registration_id)})}")
 
 
-def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
-    # The cookie Django's set_language view writes, as the sign-in link does: the page speaks the
-    # attendee's language on a phone that never saw the portal before.
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
-    return response
-
-
 def _with_token(request: HttpRequest, registration_id: int, token: str) -> HttpResponse:
     """The magic link: GET shows one button and changes nothing; its POST signs in."""
     clean_page = credentials_path(registration_id)
@@ -253,7 +238,7 @@ def _with_token(request: HttpRequest, registration_id: int, token: str) -> HttpR
     user = credentials_sign_in(request=request, token=token, registration_id=registration_id)
     if user is None:
         return _invalid_link(request, registration_id)
-    return _remember_language(redirect(clean_page), user.preferred_language)
+    return remember_language(redirect(clean_page), user.preferred_language)
 
 
 def _page(request: HttpRequest, page: CredentialsPage, **extra) -> HttpResponse:
