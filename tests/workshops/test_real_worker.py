@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import kombu.pools
 import pytest
 from billiard.einfo import ExceptionInfo
 from celery import signals
@@ -43,6 +44,9 @@ def _drop_broker_pools() -> None:
         celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection: a pool closed
+    # above would otherwise be handed out again, closed, to the next test on the same broker.
+    kombu.pools.reset()
 
 
 @contextmanager
