@@ -40,6 +40,13 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 55},
         },
+        # Re-queues sweeps whose worker was lost and retries accounts still cleaning after a failed run,
+        # which is what brings a hopeless account to quarantine after three failures.
+        "tend-cleanups": {
+            "task": "cleaner.tasks.tend_cleanups",
+            "schedule": 300.0,
+            "options": {"expires": 290},
+        },
         # The pool follows the Organization's sandbox OU; accounts rarely move, so hourly is plenty.
         "sync-sandbox-pool": {
             "task": "workshops.tasks.sync_sandbox_pool",
