@@ -9,6 +9,7 @@ every client at a local fake AWS.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ _clients: dict[tuple[str, str, str], object] = {}
 _sessions: dict[str, _Assumed] = {}
 _hub_session: boto3.session.Session | None = None
 _shared_loader = None
+_built_services: set[str] = set()
+_first_build_locks: dict[str, threading.Lock] = {}
 
 
 def hub_session() -> boto3.session.Session:
@@ -81,10 +84,28 @@ def _cached_client(key: tuple[str, str, str], session_factory):
     if client is not None and fresh:
         return client
     session = session_factory()
-    client = session.client(service, region_name=region, config=RETRY_CONFIG, **_endpoint())
+    with _first_build(service):
+        client = session.client(service, region_name=region, config=RETRY_CONFIG, **_endpoint())
     with _lock:
         _clients[key] = client
     return client
+
+
+@contextlib.contextmanager
+def _first_build(service: str):
+    """Build the first client of a service in this process alone.
+
+    Threads fanning out to many accounts at once would otherwise all miss the shared loader's
+    cache together and each parse the same service model and endpoint rules, under the GIL.
+    """
+    if service in _built_services:
+        yield
+        return
+    with _lock:
+        first = _first_build_locks.setdefault(service, threading.Lock())
+    with first:
+        yield
+        _built_services.add(service)
 
 
 def _session_is_fresh(account_id: str) -> bool:

@@ -330,7 +330,13 @@ class Registration(models.Model):
     queued_at = models.DateTimeField(_("registered at"), editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # None until an SA ticks the check-in list: True attended, False a no-show.
     attended = models.BooleanField(_("attended"), null=True, blank=True)
+    attendance_marked_at = models.DateTimeField(_("attendance marked at"), null=True, blank=True, editable=False)
+    attendance_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("attendance marked by"),
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -405,3 +411,34 @@ class CredentialView(models.Model):
 
     def __str__(self):
         return f"{self.credential_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SurveyAnswer(models.Model):
+    """An attendee's answer to the one-page survey after the workshop: one per registration.
+
+    The scores outlive anonymisation (the programme reports them); the comment is free text and
+    is blanked with the rest of the attendee's personal data.
+    """
+
+    registration = models.OneToOneField(Registration, on_delete=models.CASCADE, related_name="survey_answer")
+    # Denormalised so the statistics group by workshop without a join through registrations.
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="survey_answers")
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    would_recommend = models.BooleanField(_("would recommend"))
+    comment = models.TextField(_("comment"), blank=True, max_length=4000)
+    answered_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        ordering = ["-answered_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(satisfaction__gte=1, satisfaction__lte=5), name="survey_satisfaction_1_to_5"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.registration_id}: {self.satisfaction}/5"
