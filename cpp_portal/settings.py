@@ -16,7 +16,12 @@ LOCAL_DIR = Path(environ.Env().str("CPP_LOCAL_DIR", default=str(BASE_DIR / ".loc
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=False)
+# A checkout with no deployment variable at all is a developer's machine (DESIGN: "with none set,
+# everything runs on this machine alone"), so a bare `manage.py` works there. Any one of them means
+# a deployment: DEBUG is then off unless asked for, and a missing SECRET_KEY stops the process.
+DEPLOYMENT_VARIABLES = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CPP_CREDENTIALS_KEYS")
+RUNS_ALONE = not any(env.str(name, default="") for name in DEPLOYMENT_VARIABLES)
+DEBUG = env.bool("DEBUG", default=RUNS_ALONE)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:

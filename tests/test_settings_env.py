@@ -107,8 +107,25 @@ def test_an_empty_database_url_means_the_local_default(tmp_path):
     assert got["engine"] == "django.db.backends.sqlite3"
 
 
-def test_without_secret_key_production_refuses_to_start(tmp_path):
-    result = settings_under(tmp_path)
+def test_with_no_variable_at_all_a_checkout_runs_as_a_developer_machine(tmp_path):
+    got = loaded(tmp_path)
+    assert got["debug"] is True
+    assert got["secret_key"]
+    assert got["engine"] == "django.db.backends.sqlite3"
+    assert set(got["allowed_hosts"]) == {"127.0.0.1", "localhost"}
+
+
+@pytest.mark.parametrize(
+    "deployment",
+    [
+        {"DATABASE_URL": "postgres://cpp@db/portal"},
+        {"REDIS_URL": "redis://redis:6379/0"},
+        {"ALLOWED_HOSTS": "portal.example.com"},
+        {"CPP_CREDENTIALS_KEYS": "a-key"},
+    ],
+)
+def test_without_secret_key_production_refuses_to_start(tmp_path, deployment):
+    result = settings_under(tmp_path, **deployment)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY must be set" in result.stderr
