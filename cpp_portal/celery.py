@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpp_portal.settings")
@@ -46,6 +47,12 @@ app.conf.update(
             "task": "cleaner.tasks.tend_cleanups",
             "schedule": 300.0,
             "options": {"expires": 290},
+        },
+        # GDPR: customers of workshops past retention are anonymised at night, when nobody waits on it.
+        "anonymise-due-customers": {
+            "task": "privacy.tasks.anonymise_due_customers",
+            "schedule": crontab(hour=3, minute=30),
+            "options": {"expires": 3 * 3600},
         },
         # The pool follows the Organization's sandbox OU; accounts rarely move, so hourly is plenty.
         "sync-sandbox-pool": {

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "workshops",
     "notifications",
     "cleaner",
+    "privacy",
+    "django_htmx",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "cpp_portal.urls"
@@ -149,6 +153,8 @@ SESSION_COOKIE_AGE = 8 * 3600
 SESAME_MAX_AGE = 15 * 60
 SESAME_ONE_TIME = True
 SESAME_TOKEN_NAME = "token"  # noqa: S105 (a query parameter's name, not a secret)
+# The link's MAC: 16 bytes (128 bits) rather than sesame's 10, so no guess ever hits one.
+SESAME_SIGNATURE_SIZE = 16
 CPP_MAGIC_LINK_MINUTES = SESAME_MAX_AGE // 60
 # The "your account is ready" link goes out up to the lead time before the start and is opened
 # during the day: it lives through a workshop day, still single-use.
@@ -197,13 +203,23 @@ STORAGES = {
 }
 
 # --- Security -------------------------------------------------------------------------------
+# With DEBUG off the defaults are those of a site served over HTTPS only (`check --deploy` is
+# clean); with DEBUG on (`make run`) plain http works. Behind a proxy that terminates TLS, set
+# BEHIND_TLS_PROXY, or every request looks like http and the redirect to https never ends. To
+# serve plain http on purpose (a stack on localhost), set SECURE_SSL_REDIRECT=false.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", False) else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# Sent over https only. A year, for the portal's host and any host under it (none of which may
+# then serve plain http); 0 turns it off.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Asking browsers to preload HSTS is a submission for the whole registered domain, which only its
+# owner can make and hardly undo: not a default of one site on it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 
 # --- Email ---------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ from cpp_portal.settings import *  # noqa: E402,F403
 # whitenoise warns about a missing static root on every request otherwise.
 os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client and live servers speak plain http; production's redirect to https is checked
+# by tests/security in a subprocess with production's environment.
+SECURE_SSL_REDIRECT = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Unit tests run tasks in-process once their on-commit callbacks fire; the tests that matter

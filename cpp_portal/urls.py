@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import admin_login, home
+from accounts.views import admin_login, email_addresses, home, password_set
 from cpp_portal.health import healthz
 
 admin.site.site_header = "CPP Portal"
@@ -18,7 +18,13 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("workshops.urls")),
     path("", include("cleaner.urls")),
-    # allauth: staff password sign-in (and its rate limits); customers use magic links.
+    path("", include("privacy.urls")),
+    path("", include("stats.urls")),
+    path("", include("staff.urls")),
+    # allauth: staff password sign-in (and its rate limits); customers use magic links. Before it,
+    # the two pages of allauth's that would let anyone swap their address or give a customer a password.
+    path("accounts/email/", email_addresses, name="account_email"),
+    path("accounts/password/set/", password_set, name="account_set_password"),
     path("accounts/", include("allauth.urls")),
     path("", home, name="home"),
 ]

@@ -179,3 +179,13 @@ def _refresh(email: OutboundEmail, registration, *, scheduled_at) -> None:
         body_html=rendered.body_html,
         updated_at=timezone.now(),
     )
+
+
+def survey_key(registration) -> str:
+    # One survey per registration, whatever happens to the workshop afterwards.
+    return f"{EmailKind.SURVEY}:{registration.pk}"
+
+
+def survey_email(registration, *, survey_link: str) -> OutboundEmail:
+    """After the workshop: the link to its one-page survey (workshops.survey makes the link)."""
+    return _queue(EmailKind.SURVEY, registration, key=survey_key(registration), survey_link=survey_link)

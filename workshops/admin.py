@@ -77,6 +77,19 @@ def _time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def form_time_zone(request, workshop: Workshop | None) -> zoneinfo.ZoneInfo:
+    """The zone a workshop form's times are typed in: the one posted with them, else the workshop's, else the default.
+
+    Every form that edits a workshop (the admin's, the SA's pages) reads its times through this.
+    """
+    name = request.POST.get("time_zone", "").strip()
+    if name not in _time_zone_names() and workshop is not None:
+        name = workshop.time_zone
+    if name not in _time_zone_names():
+        name = Workshop._meta.get_field("time_zone").default
+    return zoneinfo.ZoneInfo(name)
+
+
 class StringListField(forms.Field):
     """A list of short strings, one per line or comma-separated; pasted JSON lists work too."""
 
@@ -232,13 +245,8 @@ class WorkshopAdmin(admin.ModelAdmin):
         return response
 
     def _form_time_zone(self, request, object_id) -> zoneinfo.ZoneInfo:
-        name = request.POST.get("time_zone", "").strip()
-        if name not in _time_zone_names() and object_id:
-            workshop = self.get_object(request, unquote(object_id))
-            name = workshop.time_zone if workshop else ""
-        if name not in _time_zone_names():
-            name = Workshop._meta.get_field("time_zone").default
-        return zoneinfo.ZoneInfo(name)
+        workshop = self.get_object(request, unquote(object_id)) if object_id else None
+        return form_time_zone(request, workshop)
 
     # --- Stage moves -----------------------------------------------------------------------------
 

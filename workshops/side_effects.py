@@ -184,3 +184,13 @@ def clean_sandbox_accounts(change: StageChange) -> None:
     from cleaner import tasks
 
     transaction.on_commit(partial(tasks.clean_closed_workshop.delay, change.workshop_id))
+
+
+# --- The survey ----------------------------------------------------------------------------------
+
+
+@on_entering(Stage.CLOSED)
+def send_survey(change: StageChange) -> None:
+    from workshops import survey
+
+    survey.survey_emails_queue(workshop_id=change.workshop_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workshops import credentials_views, views
+from workshops import credentials_views, survey_views, views
 
 app_name = "workshops"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         credentials_views.credentials_reveal,
         name="credentials_reveal",
     ),
+    path("me/registrations/<int:registration_id>/survey/", survey_views.survey, name="survey"),
     path("am/workshops/", views.am_workshops, name="am_workshops"),
     path("am/workshops/<int:workshop_id>/invite/", views.am_invite, name="am_invite"),
 ]

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,11 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import roles
 from accounts.decorators import customer_profile_required
 from notifications.calendar import workshop_calendar
+from stats.selectors import account_manager_figures, customers_of_account_manager
 from workshops import registrations as registration_services
 from workshops.forms import InviteByListForm
 from workshops.invitations import contacts_parse, customers_invite, invitation_for, invitation_link
-from workshops.models import Invitation, Registration, RegistrationStatus, Stage
+from workshops.models import Invitation, Registration, RegistrationStatus, Stage, SurveyAnswer
 from workshops.registrations import RegistrationError, registration_open_for, waitlist_position
+from workshops.survey import survey_refusal
 from workshops.selectors import (
     registration_held,
     registrations_of,
@@ -155,6 +158,16 @@ def _mark_actions(registration: Registration) -> Registration:
     return registration
 
 
+def _mark_surveys(registrations: list[Registration]) -> None:
+    """Flag the registrations whose survey waits for an answer: one query, and none until a workshop closes."""
+    asked = [r.pk for r in registrations if survey_refusal(r) is None]
+    answered = set()
+    if asked:
+        answered = set(SurveyAnswer.objects.filter(registration__in=asked).values_list("registration_id", flat=True))
+    for registration in registrations:
+        registration.survey_waiting = registration.pk in asked and registration.pk not in answered
+
+
 @require_GET
 @customer_profile_required
 def my_workshops(request):
@@ -162,6 +175,7 @@ def my_workshops(request):
     upcoming, past = registrations_of(request.user)
     for registration in (*upcoming, *past):
         _mark_actions(registration)
+    _mark_surveys([*upcoming, *past])
     held = {r.workshop_id for r in upcoming if r.status != RegistrationStatus.CANCELLED}
     context = {
         "upcoming": upcoming,
@@ -230,15 +244,44 @@ def _account_manager_only(request) -> None:
 @require_GET
 @login_required
 def am_workshops(request):
-    """The AM's published workshops, their link to each open one, and how their customers stand."""
+    """The AM's published workshops with their link to each open one, and their customers' registrations.
+
+    A fixed number of queries whatever the number of workshops or registrations: the AM's
+    invitation tokens come with the workshops, and only an open workshop that somehow has no
+    invitation yet (an AM added without the usual email) costs one more to create it.
+    """
     _account_manager_only(request)
-    workshops = list(workshops_of_account_manager(request.user))
+    am = request.user
+    own_token = Invitation.objects.filter(workshop=OuterRef("pk"), account_manager=am).values("token")[:1]
+    workshops = list(workshops_of_account_manager(am).annotate(invitation_token=Subquery(own_token)))
     for workshop in workshops:
         workshop.is_open = registration_open_for(workshop)
-        workshop.invitation_link = (
-            invitation_link(invitation_for(workshop=workshop, account_manager=request.user)) if workshop.is_open else ""
-        )
-    return render(request, "workshops/am_workshops.html", {"workshops": workshops})
+        workshop.invitation_link = ""
+        if workshop.is_open:
+            if workshop.invitation_token is None:
+                workshop.invitation_token = invitation_for(workshop=workshop, account_manager=am).token
+            workshop.invitation_link = invitation_link(Invitation(token=workshop.invitation_token))
+    own_figures = account_manager_figures(account_manager=am)
+    context = {
+        "workshops": workshops,
+        "customers": _with_labels(customers_of_account_manager(am)),
+        "figures": own_figures[0] if own_figures else None,
+    }
+    return render(request, "workshops/am_workshops.html", context)
+
+
+def _with_labels(groups: list) -> list:
+    # Translated once per page rather than once per row: an AM with many customers has many rows.
+    statuses = {value: str(label) for value, label in RegistrationStatus.choices}
+    stages = {value: str(label) for value, label in Stage.choices}
+    attendance = {True: _("Attended"), False: _("No-show"), None: _("Not marked")}
+    for group in groups:
+        for registration in group.registrations:
+            registration.status_label = statuses[registration.status]
+            registration.stage_label = stages[registration.workshop.stage]
+            confirmed = registration.status == RegistrationStatus.CONFIRMED
+            registration.attendance_label = attendance[registration.attended] if confirmed else "–"
+    return groups
 
 
 @require_http_methods(["GET", "POST"])
