@@ -51,15 +51,24 @@ def workshops_past_retention(*, cutoff: datetime) -> QuerySet[Workshop]:
     )
 
 
-def customers_due(*, past: QuerySet[Workshop], chosen: QuerySet[Workshop]) -> QuerySet[User]:
+def customers_due(
+    *, past: QuerySet[Workshop], chosen: QuerySet[Workshop], idle_before: datetime | None = None
+) -> QuerySet[User]:
     """Customers registered for a `chosen` workshop and for nothing outside `past`, not yet anonymised.
 
+    With `idle_before`, also the customers who signed up but never registered for anything and
+    have not signed in since that time: their profile is kept for no workshop at all.
     Lazy on purpose: the services hand it to the database as a subquery of each UPDATE.
     """
+    registered = Registration.objects.values("attendee")
+    of_chosen = Q(pk__in=Registration.objects.filter(workshop__in=chosen).values("attendee"))
+    if idle_before is not None:
+        idle = Q(date_joined__lt=idle_before) & (Q(last_login__isnull=True) | Q(last_login__lt=idle_before))
+        of_chosen |= idle & ~Q(pk__in=registered)
     return (
         customers()
         .exclude(anonymised_q())
-        .filter(pk__in=Registration.objects.filter(workshop__in=chosen).values("attendee"))
+        .filter(of_chosen)
         .exclude(pk__in=Registration.objects.exclude(workshop__in=past).values("attendee"))
     )
 

@@ -271,10 +271,12 @@ def customers_anonymise(
     """Anonymise the customers of every workshop past retention (or of one), and report the run.
 
     A customer still registered for a workshop not past retention is left for a later run; a
-    closed workshop whose customers are all done moves to "anonymised".
+    closed workshop whose customers are all done moves to "anonymised". Customers who signed up
+    but never registered go once they have not signed in for the retention period.
     """
     days = settings.CPP_GDPR_RETENTION_DAYS if older_than_days is None else older_than_days
-    past = selectors.workshops_past_retention(cutoff=retention_cutoff(older_than_days=days))
+    cutoff = retention_cutoff(older_than_days=days)
+    past = selectors.workshops_past_retention(cutoff=cutoff)
     chosen = past if workshop_id is None else past.filter(pk=workshop_id)
     options: dict[str, Any] = {"older_than_days": days}
     if workshop_id is not None:
@@ -284,7 +286,8 @@ def customers_anonymise(
         dry_run=dry_run,
         options=options,
         requested_by=requested_by,
-        people=selectors.customers_due(past=past, chosen=chosen),
+        # A run for one workshop touches only its customers; the full run also those who never registered.
+        people=selectors.customers_due(past=past, chosen=chosen, idle_before=cutoff if workshop_id is None else None),
         workshops=chosen,
         mark_workshops=True,
     )

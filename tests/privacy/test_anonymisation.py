@@ -200,6 +200,30 @@ class TestTheNightlyRun:
         programme.cancelled.refresh_from_db()
         assert programme.cancelled.stage == Stage.CANCELLED  # cancelled stays cancelled
 
+    def test_a_customer_who_never_registered_goes_once_idle_for_the_retention_period(self):
+        long_ago = timezone.now() - timedelta(days=45)
+        idle = factories.SignedUpCustomerFactory(first_name="Quillonia", date_joined=long_ago, last_login=long_ago)
+        recent = factories.SignedUpCustomerFactory(first_name="Brandivar", date_joined=long_ago)
+        recent.last_login = timezone.now() - timedelta(days=3)
+        recent.save(update_fields=["last_login"])
+        never_signed_in = factories.SignedUpCustomerFactory(first_name="Ostravel", date_joined=long_ago, last_login=None)
+
+        run = services.customers_anonymise(trigger=AnonymisationRun.Trigger.SCHEDULE)
+
+        assert run.counts["people"] == 2
+        for person in (idle, recent, never_signed_in):
+            person.refresh_from_db()
+        assert (idle.first_name, idle.is_active) == ("", False)
+        assert (never_signed_in.first_name, never_signed_in.is_active) == ("", False)
+        assert (recent.first_name, recent.is_active) == ("Brandivar", True)
+        # A run for one workshop is about that workshop's customers only.
+        other = factories.SignedUpCustomerFactory(date_joined=long_ago, last_login=long_ago)
+        past = factories.workshop_in(Stage.CLOSED, starts_at=long_ago, ends_at=long_ago + timedelta(hours=8),
+                                     registration_deadline=long_ago - timedelta(days=1))  # fmt: skip
+        services.customers_anonymise(trigger=AnonymisationRun.Trigger.COMMAND, workshop_id=past.pk)
+        other.refresh_from_db()
+        assert other.is_active
+
     def test_staff_are_never_anonymised(self):
         programme = seed_programme()
         staff = [programme.sa, programme.am, programme.staff_attendee]
