@@ -206,7 +206,9 @@ class TestTheNightlyRun:
         recent = factories.SignedUpCustomerFactory(first_name="Brandivar", date_joined=long_ago)
         recent.last_login = timezone.now() - timedelta(days=3)
         recent.save(update_fields=["last_login"])
-        never_signed_in = factories.SignedUpCustomerFactory(first_name="Ostravel", date_joined=long_ago, last_login=None)
+        never_signed_in = factories.SignedUpCustomerFactory(
+            first_name="Ostravel", date_joined=long_ago, last_login=None
+        )
 
         run = services.customers_anonymise(trigger=AnonymisationRun.Trigger.SCHEDULE)
 
