@@ -10,6 +10,22 @@ class AccountAdapter(DefaultAccountAdapter):
         # Customers sign up by magic link (accounts.views); staff are created by an SA.
         return False
 
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        # Customers sign in by magic link only: a reset link would hand them a password. The page
+        # answers the same either way, so it tells nobody whether the address is a customer's.
+        if user.is_staff:
+            super().send_password_reset_mail(user, email, context)
+
+    def pre_login(self, request, user, **kwargs):
+        # allauth signs people in only by password (customers' magic links log in through Django
+        # directly), and that is for staff: a customer who somehow holds a password is turned away.
+        if not user.is_staff:
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's own emails (password reset, security notices) go through the outbox too."""
         from notifications.models import EmailKind

@@ -9,12 +9,13 @@ import logging
 from http import HTTPStatus
 from urllib.parse import urlencode
 
+from allauth.account import views as allauth_views
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -191,3 +192,16 @@ def admin_login(request: HttpRequest) -> HttpResponse:
         )
     query = request.META.get("QUERY_STRING", "")
     return redirect(f"{reverse('account_login')}?{query}" if query else reverse("account_login"))
+
+
+def email_addresses(request: HttpRequest) -> HttpResponse:
+    """allauth's page for adding and choosing addresses, closed: a person's address is who they are
+    here (sign-in links go to it), and an unverified one must never replace it. SAs change it in the admin."""
+    raise Http404
+
+
+def password_set(request: HttpRequest) -> HttpResponse:
+    """allauth's "set a password", for staff only: customers sign in by link and never have a password."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        raise Http404
+    return allauth_views.password_set(request)

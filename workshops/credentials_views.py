@@ -194,11 +194,13 @@ def credential_password_reveal(*, page: CredentialsPage, viewer: User) -> str | 
 
 
 def _sealed(response: HttpResponse) -> HttpResponse:
-    """No cache, no frame, no Referer: the page or its link must leave no copy anywhere."""
+    """No cache, no frame, no Referer to other sites: the page or its link must leave no copy anywhere."""
     # never_cache sets Cache-Control (with no-store); these cover framing in browsers that only
     # read CSP, and keep the URL (which may carry a token) out of Referer headers to the console.
+    # Not "no-referrer": under it browsers send "Origin: null" with the page's own forms (sign in,
+    # reveal), which Django's CSRF check refuses.
     response["Content-Security-Policy"] = "frame-ancestors 'none'"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

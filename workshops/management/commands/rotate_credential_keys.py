@@ -1,8 +1,9 @@
 """manage.py rotate_credential_keys: re-encrypt every stored console password with the first key."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops.secrets import stored_passwords_rotate
+from workshops.secrets import ensure_configured, stored_passwords_rotate
 
 
 class Command(BaseCommand):
@@ -13,7 +14,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        report = stored_passwords_rotate()
+        try:
+            # Broken keys are refused before anything is read, whether or not passwords are stored.
+            ensure_configured()
+            report = stored_passwords_rotate()
+        except ImproperlyConfigured as error:
+            raise CommandError(f"{error}\nNothing was changed.")
         self.stdout.write(self.style.SUCCESS(report.summary()) if not report.unreadable else report.summary())
         if report.unreadable:
             # The old key must stay until these are dealt with: a non-zero exit stops a script here.
