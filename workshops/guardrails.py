@@ -7,7 +7,10 @@ SCP set from the Organization. This one policy denies, in every pool account:
   console and IAM sign-in would break);
 - leaving the Organization and closing the account, or changing its contacts and regions (the
   pool recycles accounts; a closed or departed one is lost to it);
-- any change to the access role the portal reaches the accounts through.
+- any change to the access role the portal reaches the accounts through;
+- lifting the permissions boundary: attendee users' boundaries (and the tags that mark those
+  users) stay as provisioned, and the boundary policies of current workshops cannot be edited or
+  deleted (otherwise an attendee could rewrite the policy that caps them).
 
 The access role itself is exempt from the region rule and the role rule: the portal provisions,
 revokes and cleans through it, and the cleaner must reach every region a past workshop used.
@@ -32,6 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
 from workshops.models import Stage, Workshop
+from workshops.provisioning.iam import MARKER_TAG
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +101,63 @@ def allowed_regions() -> list[str]:
     return sorted(regions)
 
 
-def guardrails_document(*, regions: list[str], role_name: str) -> dict:
-    """The policy the sandbox OU should carry for `regions`, protecting the access role `role_name`."""
+def boundary_policies() -> list[str]:
+    """The customer-managed boundary policies of current workshops, as ARNs in any pool account.
+
+    A workshop names the policy by its ARN in one account; the same name stands in each pool
+    account. AWS-managed policies (account "aws") cannot be edited by anyone and need no rule.
+    """
+    arns = set()
+    for arn in (
+        Workshop.objects.filter(stage__in=STAGES_USING_REGIONS)
+        .exclude(permissions_boundary_arn="")
+        .values_list("permissions_boundary_arn", flat=True)
+    ):
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[4] != "aws":
+            arns.add(f"arn:aws:iam::*:{parts[5]}")
+    return sorted(arns)
+
+
+def guardrails_document(*, regions: list[str], role_name: str, boundaries: list[str] = ()) -> dict:
+    """The policy the sandbox OU should carry for `regions`, protecting the access role `role_name`.
+
+    `boundaries` are the boundary policies attendees must not edit (see boundary_policies).
+    """
     if not regions:
         raise GuardrailsError(_("The guardrails need at least one allowed region."))
     role_arn = f"arn:aws:iam::*:role/{role_name}"
     not_the_access_role = {"ArnNotLike": {"aws:PrincipalArn": [role_arn]}}
+    marker = f"aws:ResourceTag/{MARKER_TAG['Key']}"
+    boundary_rules = [
+        {
+            "Sid": "DenyLiftingAttendeeBoundaries",
+            "Effect": "Deny",
+            "Action": [
+                "iam:DeleteUserPermissionsBoundary",
+                "iam:PutUserPermissionsBoundary",
+                "iam:TagUser",
+                "iam:UntagUser",
+            ],
+            "Resource": "*",
+            "Condition": {"StringEquals": {marker: MARKER_TAG["Value"]}, **not_the_access_role},
+        }
+    ]
+    if boundaries:
+        boundary_rules.append(
+            {
+                "Sid": "DenyEditingBoundaryPolicies",
+                "Effect": "Deny",
+                "Action": [
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicy",
+                    "iam:DeletePolicyVersion",
+                    "iam:SetDefaultPolicyVersion",
+                ],
+                "Resource": list(boundaries),
+                "Condition": not_the_access_role,
+            }
+        )
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -132,6 +187,7 @@ def guardrails_document(*, regions: list[str], role_name: str) -> dict:
                 "Resource": [role_arn],
                 "Condition": not_the_access_role,
             },
+            *boundary_rules,
         ],
     }
 
@@ -216,7 +272,9 @@ def guardrails_inspect() -> GuardrailsState:
     """Read the policy, its attachment and the root's policy types from AWS; changes nothing."""
     ou_id = _sandbox_ou_id()
     regions = allowed_regions()
-    desired = guardrails_document(regions=regions, role_name=settings.CPP_SANDBOX_ROLE_NAME)
+    desired = guardrails_document(
+        regions=regions, role_name=settings.CPP_SANDBOX_ROLE_NAME, boundaries=boundary_policies()
+    )
     _check_size(desired)
     with _aws_errors(ou_id):
         organizations = hub_client("organizations")

@@ -215,6 +215,40 @@ def test_the_policy_fits_the_scp_size_limit_with_every_region_allowed(db):
     assert len(guardrails.policy_json(document)) <= guardrails.MAX_POLICY_CHARACTERS
 
 
+def test_attendees_cannot_lift_their_boundary_or_edit_a_current_boundary_policy(db):
+    workshop_in(Stage.RUNNING, permissions_boundary_arn="arn:aws:iam::123456789012:policy/cpp/attendee-cap")
+    workshop_in(Stage.REGISTRATION_OPEN, permissions_boundary_arn="arn:aws:iam::aws:policy/PowerUserAccess")
+    workshop_in(Stage.CLOSED, permissions_boundary_arn="arn:aws:iam::123456789012:policy/old-cap")
+    assert guardrails.boundary_policies() == ["arn:aws:iam::*:policy/cpp/attendee-cap"]
+
+    document = guardrails.guardrails_document(
+        regions=["eu-west-1"], role_name="cpp-access", boundaries=guardrails.boundary_policies()
+    )
+    not_the_access_role = {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/cpp-access"]}}
+    users = statement(document, "DenyLiftingAttendeeBoundaries")
+    assert {"iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary", "iam:UntagUser"} <= set(
+        users["Action"]
+    )
+    assert users["Condition"] == {"StringEquals": {"aws:ResourceTag/cpp:managed": "true"}, **not_the_access_role}
+    policies = statement(document, "DenyEditingBoundaryPolicies")
+    assert policies["Resource"] == ["arn:aws:iam::*:policy/cpp/attendee-cap"]
+    assert "iam:CreatePolicyVersion" in policies["Action"] and "iam:SetDefaultPolicyVersion" in policies["Action"]
+    assert policies["Condition"] == not_the_access_role
+    # No boundary policy in use: no rule naming policies.
+    plain = guardrails.guardrails_document(regions=["eu-west-1"], role_name="cpp-access")
+    assert "DenyEditingBoundaryPolicies" not in [s["Sid"] for s in plain["Statement"]]
+
+
+def test_the_policy_still_fits_with_every_region_and_several_boundary_policies(db):
+    from cpp_portal.aws import COMMERCIAL_REGIONS
+
+    boundaries = [f"arn:aws:iam::*:policy/workshops/attendee-boundary-{n:02d}" for n in range(10)]
+    document = guardrails.guardrails_document(
+        regions=list(COMMERCIAL_REGIONS), role_name="x" * 64, boundaries=boundaries
+    )
+    assert len(guardrails.policy_json(document)) <= guardrails.MAX_POLICY_CHARACTERS
+
+
 def test_only_published_unfinished_workshops_open_regions_else_the_default(db, settings):
     settings.CPP_SANDBOX_DEFAULT_REGIONS = ["eu-west-3"]
     WorkshopFactory(aws_regions=["us-west-2"])  # a draft
