@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from cleaner.context import SweepContext
 from cleaner.models import CleanupItem
-from cleaner.registry import Item, Resource, discover
+from cleaner.registry import Item, Resource, batch_size_of, discover
 from cleaner.safety import Filters, Protection
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,7 @@ class _Sweep:
         self.deleted: set[tuple[str, str]] = set()
         self.errors: dict[tuple[str, str], str] = {}  # the last delete error of each item still failing
         self.stopping = False  # set when the sweep dies: the deleting threads take no more items
+        self.popping = threading.Lock()
 
     def time_left(self) -> float:
         return self.deadline - self.clock()
@@ -330,27 +331,64 @@ class _Sweep:
 
     # --- Deleting --------------------------------------------------------------------------------
 
-    def _delete_one(self, resource: Resource, item: Item) -> str:
+    def _failure(self, resource: Resource, item: Item, error: Exception) -> str:
+        """What an item's delete error says; "" when it means the item is already gone."""
+        if isinstance(error, ClientError):
+            return "" if _already_gone(error) else describe_error(error)
+        if not isinstance(error, BotoCoreError):
+            # A bug in a service module must not stop the sweep of everything else.
+            log.error("deleting %s %s in %s failed", resource.type, item.id, self.context, exc_info=error)
+        return describe_error(error)
+
+    def _delete_one(self, resource: Resource, item: Item, *, prepared: bool = False) -> str:
         """Delete one item; the error that stopped it, or "" when it is gone."""
         try:
-            resource.prepare(item)
+            if not prepared:
+                resource.prepare(item)
             resource.delete(item)
-        except ClientError as error:
-            return "" if _already_gone(error) else describe_error(error)
-        except BotoCoreError as error:
-            return describe_error(error)
-        except Exception as error:  # a bug in a service module must not stop the sweep of everything else
-            log.exception("deleting %s %s in %s failed", resource.type, item.id, self.context)
-            return describe_error(error)
+        except Exception as error:
+            return self._failure(resource, item, error)
         return ""
 
-    def _drain(self, resource: Resource, items: deque, results: queue.SimpleQueue) -> None:
-        while self.time_left() > 0 and not self.stopping:
+    def _delete_batch(self, resource: Resource, batch: list[Item]) -> list[tuple[Item, str]]:
+        """Delete a batch in one call where the type can; every item still gets its own answer."""
+        answers, prepared = [], []
+        for item in batch:
             try:
-                item = items.popleft()
-            except IndexError:
+                resource.prepare(item)
+            except Exception as error:
+                answers.append((item, self._failure(resource, item, error)))
+            else:
+                prepared.append(item)
+        if not prepared:
+            return answers
+        try:
+            refused = resource.delete_many(prepared) or {}
+        except Exception as error:
+            if not isinstance(error, ClientError | BotoCoreError):
+                log.error("deleting a batch of %s in %s failed", resource.type, self.context, exc_info=error)
+            # The call as a whole failed (denied, throttled past its retries, a bad name in the
+            # batch, a bug): one by one, each item gets AWS's answer about itself.
+            return answers + [(item, self._delete_one(resource, item, prepared=True)) for item in prepared]
+        return answers + [
+            (item, self._failure(resource, item, refused[item.id]) if item.id in refused else "") for item in prepared
+        ]
+
+    def _drain(self, resource: Resource, items: deque, results: queue.SimpleQueue) -> None:
+        batch_size = batch_size_of(resource)
+        while self.time_left() > 0 and not self.stopping:
+            batch = []
+            with self.popping:  # several threads drain one deque: whole batches, each item once
+                while items and len(batch) < batch_size:
+                    batch.append(items.popleft())
+            if not batch:
                 return
-            results.put((resource.type, item, self._delete_one(resource, item)))
+            if batch_size == 1:
+                answers = [(batch[0], self._delete_one(resource, batch[0]))]
+            else:
+                answers = self._delete_batch(resource, batch)
+            for item, error in answers:
+                results.put((resource.type, item, error))
 
     def _delete(self, pool: ThreadPoolExecutor, deletable: dict[str, list[Item]]) -> None:
         """Delete by type, each type once those it depends on are done, its items a few at a time."""
@@ -368,7 +406,8 @@ class _Sweep:
                 if resource is None:  # it listed items, so it exists; defensive all the same
                     done.add(name)
                     continue
-                threads = max(1, min(cls.parallel_deletes, len(pending[name]), self.workers))
+                batches = -(-len(pending[name]) // batch_size_of(cls))
+                threads = max(1, min(cls.parallel_deletes, batches, self.workers))
                 jobs[name] = [pool.submit(self._drain, resource, pending[name], results) for _ in range(threads)]
             # Only those still going: a finished one would wake the wait at once and spin this loop.
             running = [f for name, fs in jobs.items() if name not in done for f in fs if not f.done()]

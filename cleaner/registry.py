@@ -1,10 +1,10 @@
 """The resource types the cleaner knows, declared one AWS service per module in cleaner/services/.
 
-A resource type is a small class: how to list its items (paginated), how to delete one, which
-types must be gone before it can go (`depends_on`), and whether it lives once per account
-(global, e.g. IAM) or in every region. The engine does everything else: safety gates, ordering,
-pacing, re-scans and records. Modules are found automatically; `cleaner/services/_template.py`
-is the one to copy for a new service.
+A resource type is a small class: how to list its items (paginated), how to delete one (or a
+batch, where AWS deletes many in one call), which types must be gone before it can go
+(`depends_on`), and whether it lives once per account (global, e.g. IAM) or in every region.
+The engine does everything else: safety gates, ordering, pacing, re-scans and records. Modules
+are found automatically; `cleaner/services/_template.py` is the one to copy for a new service.
 """
 
 from __future__ import annotations
@@ -64,6 +64,18 @@ class Resource:
 
     def prepare(self, item: Item) -> None:
         """Make an item deletable (switch off deletion protection, empty it …); default: nothing."""
+
+    # A type whose API deletes many items in one call (SSM's DeleteParameters) also defines
+    #     def delete_many(self, items: list[Item]) -> dict[str, Exception]
+    # taking at most `batch_size` prepared items and returning, by item id, the error of each one it
+    # could not delete (a "…NotFound" one counts as already gone, as from delete()). If the call
+    # fails as a whole, the engine deletes that batch one item at a time with delete().
+    batch_size: ClassVar[int] = 1
+
+
+def batch_size_of(resource: Resource | type[Resource]) -> int:
+    """How many items one delete call of this type takes: 1 unless it declares delete_many."""
+    return max(1, resource.batch_size) if callable(getattr(resource, "delete_many", None)) else 1
 
 
 REGISTRY: dict[str, type[Resource]] = {}

@@ -11,6 +11,8 @@ Checklist for a new module:
   1. One @resource per kind of thing, named "<boto3 service>.<kind>" ("sqs.queue").
   2. list() yields every item, paginated; a quick listing matters: it runs on every scan.
   3. delete() deletes one item; prepare() first makes it deletable (protection off, emptied …).
+     Where AWS deletes many in one call, also delete_many() and batch_size (see ssm.py): each item
+     still gets its own result, and a batch that fails as a whole is retried one item at a time.
   4. depends_on names the types that must be gone before this one can go.
   5. is_global=True for account-wide services (IAM, …): swept once per account, from us-east-1.
   6. Mark what must never be deleted with Item(protected="why") — default VPC parts, AWS-made objects.

@@ -1,4 +1,4 @@
-"""EC2 compute: instances, launch templates, key pairs, volumes, snapshots and AMIs.
+"""EC2 compute: instances, spot requests and fleets, launch templates, key pairs, volumes, snapshots and AMIs.
 
 The network side of EC2 (VPCs and everything that lives in one) is in vpc.py; both use the
 helpers at the top of this module.
@@ -54,9 +54,20 @@ def tagged(
     return Item(id=record[id_key], name=name or tags.get("Name") or untagged, tags=tags, created=created, **fields)
 
 
-@resource("ec2.instance", depends_on=["autoscaling.group"])
+def raise_unsuccessful(answer: dict, key: str, operation: str) -> None:
+    """Raise the first failure a batch call reports in its answer while the call itself succeeds."""
+    for failure in answer.get(key) or ():
+        error = failure.get("Error", {})
+        raise ClientError({"Error": {"Code": error.get("Code", ""), "Message": error.get("Message", "")}}, operation)
+
+
+@resource(
+    "ec2.instance",
+    depends_on=["autoscaling.group", "ec2.fleet", "ec2.spot_fleet_request", "ec2.spot_instance_request"],
+)
 class Instance(Resource):
-    # An auto scaling group replaces the instances it loses, so groups go first.
+    # An auto scaling group, a fleet or a persistent spot request replaces the instances it loses,
+    # so they go first.
 
     def list(self) -> Iterator[Item]:
         alive = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
@@ -78,6 +89,52 @@ class Instance(Resource):
 
     def delete(self, item: Item) -> None:
         self.client.terminate_instances(InstanceIds=[item.id])
+
+
+@resource("ec2.spot_fleet_request")
+class SpotFleetRequest(Resource):
+    def list(self) -> Iterator[Item]:
+        for fleet in describe(self.client, "describe_spot_fleet_requests", "SpotFleetRequestConfigs"):
+            # cancelled_running / cancelled_terminating: cancelled already, its instances on their own.
+            if fleet["SpotFleetRequestState"] not in ("submitted", "active", "modifying"):
+                continue
+            yield tagged(fleet, "SpotFleetRequestId", fleet.get("CreateTime"))
+
+    def delete(self, item: Item) -> None:
+        # Its instances go with it: left running, they would only be terminated one by one later.
+        answer = self.client.cancel_spot_fleet_requests(SpotFleetRequestIds=[item.id], TerminateInstances=True)
+        # The call succeeds even when the fleet was not cancelled: the reason is in the answer.
+        raise_unsuccessful(answer, "UnsuccessfulFleetRequests", "CancelSpotFleetRequests")
+
+
+@resource("ec2.fleet")
+class Fleet(Resource):
+    # EC2 Fleet, the newer kind (CreateFleet): a "maintain" fleet replaces what it loses.
+
+    def list(self) -> Iterator[Item]:
+        for fleet in describe(self.client, "describe_fleets", "Fleets"):
+            # deleted_running / deleted_terminating: deleted already, its instances on their own.
+            if fleet["FleetState"] in ("submitted", "active", "modifying"):
+                yield tagged(fleet, "FleetId", fleet.get("CreateTime"))
+
+    def delete(self, item: Item) -> None:
+        answer = self.client.delete_fleets(FleetIds=[item.id], TerminateInstances=True)
+        raise_unsuccessful(answer, "UnsuccessfulFleetDeletions", "DeleteFleets")
+
+
+@resource("ec2.spot_instance_request", depends_on=["ec2.fleet", "ec2.spot_fleet_request"])
+class SpotInstanceRequest(Resource):
+    # A persistent request launches a new instance when its instance is terminated: it is
+    # cancelled first (cancelling leaves the instance running, for ec2.instance to terminate).
+    # Fleets make requests of their own, so fleets go before requests.
+
+    def list(self) -> Iterator[Item]:
+        for request in describe(self.client, "describe_spot_instance_requests", "SpotInstanceRequests"):
+            if request["State"] in ("open", "active"):
+                yield tagged(request, "SpotInstanceRequestId", request.get("CreateTime"))
+
+    def delete(self, item: Item) -> None:
+        self.client.cancel_spot_instance_requests(SpotInstanceRequestIds=[item.id])
 
 
 @resource("ec2.launch_template", depends_on=["autoscaling.group"])

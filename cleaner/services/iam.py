@@ -4,17 +4,23 @@ IAM refuses to delete an entity while anything hangs on it, so each delete() fir
 is attached (keys, credentials, memberships, policies) and then deletes. Never touched: the role
 the portal and the cleaner come in through (CPP_SANDBOX_ROLE_NAME), service-linked roles, what
 AWS SSO, Control Tower, StackSets and Organizations put in the account, AWS-managed policies, and
-any customer-managed policy one of those protected roles uses.
+any customer-managed policy one of those protected roles uses. A role that a live CloudFormation
+stack runs as waits for the stack (see Role).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 from django.conf import settings
 
+from cleaner import safety
 from cleaner.registry import Item, Resource, resource, tags_of
+from cleaner.services.cloudformation import protection_of
 
 # Roles made by AWS services and by the organisation's own tooling, by name.
 PROTECTED_ROLE_PREFIXES = (
@@ -26,6 +32,7 @@ PROTECTED_ROLE_PREFIXES = (
 )
 # The role AWS Organizations makes in every member account it creates.
 ORGANIZATIONS_ROLE = "OrganizationAccountAccessRole"
+CLOUDFORMATION = "cloudformation.amazonaws.com"
 SERVICE_ROLE_PATH = "/aws-service-role/"
 # Customer-managed policies that Control Tower or Identity Center put in the account.
 PROTECTED_POLICY_PREFIXES = ("AWSControlTower", "aws-controltower-", "AWSReservedSSO_", "AWSSSO")
@@ -44,6 +51,25 @@ def role_protection(role: dict) -> str:
         if name.startswith(prefix):
             return f"role made by AWS ({prefix}…)"
     return ""
+
+
+def trusts_cloudformation(role: dict) -> bool:
+    """Whether CloudFormation may assume the role: only such a role can be a stack's service role."""
+    document = role.get("AssumeRolePolicyDocument") or {}
+    if isinstance(document, str):  # URL-encoded JSON where nothing decoded it
+        document = json.loads(unquote(document))
+    for statement in _listed(document.get("Statement")):
+        principal = statement.get("Principal")
+        if isinstance(principal, dict) and CLOUDFORMATION in _listed(principal.get("Service")):
+            return True
+    return False
+
+
+def _listed(value) -> list:
+    """IAM policy fields hold one value or a list of them."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _missing(error: ClientError) -> bool:
@@ -145,9 +171,20 @@ class Group(_Iam):
 
 @resource("iam.role", is_global=True)
 class Role(_Iam):
+    # A CloudFormation stack deletes itself as its service role: with the role gone first, the
+    # stack's deletion fails. Stacks are regional and swept by the region's own sweep, which
+    # depends_on cannot reach from this global one; so a role that a live stack runs as waits
+    # (its delete is refused with the stack's name) until that sweep has deleted the stack.
+
     def list(self) -> Iterator[Item]:
-        for role in self.each("list_roles", "Roles"):
+        roles = list(self.each("list_roles", "Roles"))
+        candidates = {role["Arn"] for role in roles if not role_protection(role) and trusts_cloudformation(role)}
+        stacks = self.stacks_running_as(candidates) if candidates else {}
+        for role in roles:
             name, protected = role["RoleName"], role_protection(role)
+            stack = stacks.get(role["Arn"])
+            if stack and not protected and protection_of(stack[1]):
+                protected = f"service role of stack {stack[1]} ({protection_of(stack[1])})"
             # Protected roles are not read any further than their name.
             tags = {} if protected else tags_of(self.each("list_role_tags", "Tags", RoleName=name))
             yield Item(
@@ -155,12 +192,32 @@ class Role(_Iam):
                 name=name,
                 tags=tags,
                 created=role.get("CreateDate"),
-                extra={"arn": role["Arn"]},
+                extra={"arn": role["Arn"], "stack": f"{stack[1]} in {stack[0]}" if stack else ""},
                 protected=protected,
             )
 
+    def stacks_running_as(self, role_arns: set[str]) -> dict[str, tuple[str, str]]:
+        """(region, stack name) of a live stack running as each of these roles, in every enabled region.
+
+        Only asked when some role trusts CloudFormation, which few do. A region whose stacks cannot
+        be listed fails the listing (the engine reports it and asks again): a role it cannot vouch
+        for is not deleted.
+        """
+        found: dict[str, tuple[str, str]] = {}
+        for region in safety.enabled_regions(self.context.account_id):
+            client = dataclasses.replace(self.context, region=region).client("cloudformation")
+            for page in client.get_paginator("describe_stacks").paginate():
+                for stack in page["Stacks"]:
+                    arn = stack.get("RoleARN")
+                    if arn in role_arns and stack["StackStatus"] != "DELETE_COMPLETE":
+                        found.setdefault(arn, (region, stack["StackName"]))
+        return found
+
     def delete(self, item: Item) -> None:
         role, iam = item.id, self.client
+        if item.extra.get("stack"):
+            message = f"stack {item.extra['stack']} runs as this role and needs it to delete itself: waits for it"
+            raise ClientError({"Error": {"Code": "DeleteConflict", "Message": message}}, "DeleteRole")
         for policy in self.each("list_attached_role_policies", "AttachedPolicies", RoleName=role):
             iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
         for policy in self.each("list_role_policies", "PolicyNames", RoleName=role):

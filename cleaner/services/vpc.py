@@ -1,4 +1,5 @@
-"""EC2 networking: VPCs and what lives in them, Elastic IPs and network interfaces.
+"""EC2 networking: VPCs and what lives in them, Elastic IPs and network interfaces, and what links
+a VPC to other networks: VPN connections and their gateways, transit gateways, peering connections.
 
 A default VPC is part of the account as AWS hands it over: the VPC, its default subnets, its
 internet gateway, its main route table, default security group and default network ACL are
@@ -16,6 +17,25 @@ from cleaner.registry import Item, Resource, resource
 from cleaner.services.ec2 import describe, tagged, unless
 
 DEFAULT_VPC = "default VPC"
+# Types that put network interfaces (and with them security groups) into a VPC's subnets, from
+# this module and others. Subnets, security groups and VPCs wait for every one of them by name,
+# not only through ec2.network_interface: a new type that holds interfaces belongs here.
+HOLDS_NETWORK_INTERFACES = (
+    "ec2.instance",
+    "ec2.nat_gateway",
+    "ec2.vpc_endpoint",
+    "ec2.transit_gateway_vpc_attachment",
+    "elbv2.load_balancer",
+    "lambda.function",
+    "rds.db_instance",
+    "rds.db_cluster",
+    "eks.cluster",
+    "ecs.task",
+    "sagemaker.notebook_instance",
+    "sagemaker.endpoint",
+)
+# States of things on their way out (or gone but still listed a while): deleting again only costs a call.
+GOING = frozenset({"deleting", "deleted"})
 # Lambda keeps a deleted function's interfaces for a while and then removes them itself;
 # deleting them fails.
 _LAMBDA_INTERFACE = "lambda"
@@ -78,23 +98,7 @@ class ElasticIp(Resource):
         self.client.release_address(AllocationId=item.id)
 
 
-@resource(
-    "ec2.network_interface",
-    depends_on=[
-        "ec2.instance",
-        "ec2.nat_gateway",
-        "ec2.vpc_endpoint",
-        "elbv2.load_balancer",
-        # Services of other modules whose interfaces sit in a workshop's subnets and groups.
-        "lambda.function",
-        "rds.db_instance",
-        "rds.db_cluster",
-        "eks.cluster",
-        "ecs.task",
-        "sagemaker.notebook_instance",
-        "sagemaker.endpoint",
-    ],
-)
+@resource("ec2.network_interface", depends_on=HOLDS_NETWORK_INTERFACES)
 class NetworkInterface(Resource):
     # The interfaces that instances, NAT gateways, endpoints, load balancers, functions, databases
     # and clusters own go with them; what is left afterwards is someone's own interface. Subnets,
@@ -130,10 +134,7 @@ class NetworkInterface(Resource):
         self.client.delete_network_interface(NetworkInterfaceId=item.id)
 
 
-@resource(
-    "ec2.security_group",
-    depends_on=["ec2.instance", "ec2.network_interface", "ec2.vpc_endpoint", "elbv2.load_balancer"],
-)
+@resource("ec2.security_group", depends_on=[*HOLDS_NETWORK_INTERFACES, "ec2.network_interface"])
 class SecurityGroup(_InVpc):
     # AWS refuses to delete a group any network interface still uses.
 
@@ -250,16 +251,7 @@ class RouteTable(_InVpc):
         self.client.delete_route_table(RouteTableId=item.id)
 
 
-@resource(
-    "ec2.subnet",
-    depends_on=[
-        "ec2.instance",
-        "ec2.network_interface",
-        "ec2.nat_gateway",
-        "ec2.vpc_endpoint",
-        "elbv2.load_balancer",
-    ],
-)
+@resource("ec2.subnet", depends_on=[*HOLDS_NETWORK_INTERFACES, "ec2.network_interface"])
 class Subnet(_InVpc):
     # AWS refuses to delete a subnet while any network interface is in it.
 
@@ -309,16 +301,16 @@ class NetworkAcl(_InVpc):
 @resource(
     "ec2.vpc",
     depends_on=[
-        "ec2.instance",
+        *HOLDS_NETWORK_INTERFACES,
+        "ec2.network_interface",
         "ec2.subnet",
         "ec2.route_table",
         "ec2.security_group",
         "ec2.internet_gateway",
+        "ec2.egress_only_internet_gateway",
+        "ec2.vpn_gateway",
+        "ec2.vpc_peering_connection",
         "ec2.network_acl",
-        "ec2.network_interface",
-        "ec2.nat_gateway",
-        "ec2.vpc_endpoint",
-        "elbv2.load_balancer",
         "elbv2.target_group",
     ],
 )
@@ -332,3 +324,163 @@ class Vpc(Resource):
 
     def delete(self, item: Item) -> None:
         self.client.delete_vpc(VpcId=item.id)
+
+
+# --- What links a VPC to other networks -----------------------------------------------------------
+
+
+@resource("ec2.egress_only_internet_gateway")
+class EgressOnlyInternetGateway(Resource):
+    # AWS refuses to delete a VPC while one is attached; it needs no detaching of its own.
+
+    def list(self) -> Iterator[Item]:
+        for gateway in describe(self.client, "describe_egress_only_internet_gateways", "EgressOnlyInternetGateways"):
+            yield tagged(gateway, "EgressOnlyInternetGatewayId")
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_egress_only_internet_gateway(EgressOnlyInternetGatewayId=item.id)
+
+
+@resource("ec2.vpn_connection")
+class VpnConnection(Resource):
+    # A connection ties a customer gateway to a virtual private gateway or a transit gateway:
+    # neither can go while it is there.
+
+    def list(self) -> Iterator[Item]:
+        for connection in describe(self.client, "describe_vpn_connections", "VpnConnections"):
+            if connection["State"] not in GOING:
+                yield tagged(connection, "VpnConnectionId")
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_vpn_connection(VpnConnectionId=item.id)
+
+
+@resource("ec2.vpn_gateway", depends_on=["ec2.vpn_connection"])
+class VpnGateway(Resource):
+    # AWS refuses to delete a gateway still attached to a VPC. Detaching takes AWS a moment: a
+    # delete refused meanwhile is asked again on the next scan.
+
+    def list(self) -> Iterator[Item]:
+        for gateway in describe(self.client, "describe_vpn_gateways", "VpnGateways"):
+            if gateway["State"] in GOING:
+                continue
+            attachments = gateway.get("VpcAttachments") or ()
+            vpcs = [a["VpcId"] for a in attachments if a.get("State") in ("attaching", "attached")]
+            yield tagged(gateway, "VpnGatewayId", extra={"vpcs": vpcs})
+
+    def delete(self, item: Item) -> None:
+        for vpc in item.extra.get("vpcs") or ():
+            with unless("InvalidVpnGatewayAttachment.NotFound"):
+                self.client.detach_vpn_gateway(VpnGatewayId=item.id, VpcId=vpc)
+        self.client.delete_vpn_gateway(VpnGatewayId=item.id)
+
+
+@resource("ec2.customer_gateway", depends_on=["ec2.vpn_connection"])
+class CustomerGateway(Resource):
+    def list(self) -> Iterator[Item]:
+        for gateway in describe(self.client, "describe_customer_gateways", "CustomerGateways"):
+            if gateway["State"] not in GOING:
+                yield tagged(gateway, "CustomerGatewayId", untagged=gateway.get("IpAddress", ""))
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_customer_gateway(CustomerGatewayId=item.id)
+
+
+@resource("ec2.transit_gateway_vpc_attachment")
+class TransitGatewayVpcAttachment(Resource):
+    # An attachment puts an interface (AWS's, requester-managed) in each of its subnets: subnets
+    # and VPCs wait for it (HOLDS_NETWORK_INTERFACES), and so does its transit gateway.
+
+    def list(self) -> Iterator[Item]:
+        finished = GOING | {"failed", "rejected"}  # AWS removes these itself
+        for attachment in describe(
+            self.client, "describe_transit_gateway_vpc_attachments", "TransitGatewayVpcAttachments"
+        ):
+            # moto lists every kind of attachment here: only those with a VPC are VPC attachments.
+            if attachment["State"] not in finished and attachment.get("VpcId"):
+                yield tagged(attachment, "TransitGatewayAttachmentId", attachment.get("CreationTime"))
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=item.id)
+
+
+@resource("ec2.transit_gateway_peering_attachment")
+class TransitGatewayPeeringAttachment(Resource):
+    # Peers two transit gateways; listed on both sides. A request still waiting for this account
+    # to accept it can only be rejected.
+
+    def list(self) -> Iterator[Item]:
+        finished = GOING | {"failed", "rejected"}
+        for attachment in describe(
+            self.client, "describe_transit_gateway_peering_attachments", "TransitGatewayPeeringAttachments"
+        ):
+            state = attachment["State"]
+            # moto lists every kind of attachment here: only those with a peer are peering attachments.
+            if state in finished or "AccepterTgwInfo" not in attachment:
+                continue
+            requester = attachment.get("RequesterTgwInfo", {}).get("OwnerId", self.context.account_id)
+            yield tagged(
+                attachment,
+                "TransitGatewayAttachmentId",
+                attachment.get("CreationTime"),
+                extra={"to_reject": state == "pendingAcceptance" and requester != self.context.account_id},
+            )
+
+    def delete(self, item: Item) -> None:
+        if item.extra.get("to_reject"):
+            self.client.reject_transit_gateway_peering_attachment(TransitGatewayAttachmentId=item.id)
+        else:
+            self.client.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=item.id)
+
+
+@resource(
+    "ec2.transit_gateway",
+    depends_on=[
+        "ec2.transit_gateway_vpc_attachment",
+        "ec2.transit_gateway_peering_attachment",
+        "ec2.vpn_connection",
+    ],
+)
+class TransitGateway(Resource):
+    # AWS refuses to delete a transit gateway while anything is attached to it (VPCs, peers, VPNs).
+
+    def list(self) -> Iterator[Item]:
+        for gateway in describe(self.client, "describe_transit_gateways", "TransitGateways"):
+            if gateway["State"] in GOING:
+                continue
+            owner = gateway.get("OwnerId", self.context.account_id)
+            yield tagged(
+                gateway,
+                "TransitGatewayId",
+                gateway.get("CreationTime"),
+                # Shared with the account through RAM: only its owner can delete it.
+                protected=f"shared by account {owner}" if owner != self.context.account_id else "",
+            )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_transit_gateway(TransitGatewayId=item.id)
+
+
+@resource("ec2.vpc_peering_connection")
+class VpcPeeringConnection(Resource):
+    # Either side may delete an active connection; a request still waiting for this account to
+    # accept it can only be rejected.
+
+    def list(self) -> Iterator[Item]:
+        finished = GOING | {"rejected", "failed", "expired"}  # AWS keeps these listed a while, then drops them
+        for connection in describe(self.client, "describe_vpc_peering_connections", "VpcPeeringConnections"):
+            status = connection.get("Status", {}).get("Code", "")
+            if status in finished:
+                continue
+            requester = connection.get("RequesterVpcInfo", {}).get("OwnerId", self.context.account_id)
+            yield tagged(
+                connection,
+                "VpcPeeringConnectionId",
+                extra={"to_reject": status == "pending-acceptance" and requester != self.context.account_id},
+            )
+
+    def delete(self, item: Item) -> None:
+        if item.extra.get("to_reject"):
+            self.client.reject_vpc_peering_connection(VpcPeeringConnectionId=item.id)
+        else:
+            self.client.delete_vpc_peering_connection(VpcPeeringConnectionId=item.id)
