@@ -373,12 +373,30 @@ def _target_close(target: CleanupTarget, status: str, *, error: str = "", **coun
 
 def cleanup_target_finish(job: SweepJob, recorder: DatabaseRecorder, outcome: engine.SweepOutcome) -> None:
     """Write a finished sweep's last rows and its verdict."""
-    recorder.flush()
     clean = outcome.clean_scans_in_a_row >= 1 if job.options["dry_run"] else outcome.converged
+    if clean and not job.options["dry_run"]:
+        _record_deletions_of_a_lost_sweep(recorder)
+    recorder.flush()
     _target_close(
         job.target, Status.CLEAN if clean else Status.DIRTY, error=outcome.last_error[:2000],
         failed=outcome.failed, left=outcome.left,
     )  # fmt: skip
+
+
+def _record_deletions_of_a_lost_sweep(recorder: DatabaseRecorder) -> None:
+    # A sweep killed between its deletes and its next flush took their rows with it: the rerun no
+    # longer lists those items, so nothing would say they were deleted. The target is clean now, so
+    # whatever was found here and has no deletion recorded is gone: record it, once.
+    found = {(kind, item_id) for kind, item_id, action in recorder.recorded if action == Action.FOUND}
+    deleted = {(kind, item_id) for kind, item_id, action in recorder.recorded if action == Action.DELETED}
+    missing = found - deleted
+    if not missing:
+        return
+    names = dict(
+        CleanupItem.objects.filter(target=recorder.target, action=Action.FOUND).values_list("resource_id", "name")
+    )
+    for kind, item_id in sorted(missing):
+        recorder.record(kind, Item(id=item_id, name=names.get(item_id, "")), Action.DELETED)
 
 
 def cleanup_target_fail(job: SweepJob, recorder: DatabaseRecorder, error: Exception) -> None:

@@ -54,6 +54,13 @@ app.conf.update(
             "schedule": crontab(hour=3, minute=30),
             "options": {"expires": 3 * 3600},
         },
+        # Provisioning whose worker was killed outright: its task would only come back after the
+        # broker's visibility timeout, days later.
+        "tend-provisioning": {
+            "task": "workshops.tasks.tend_provisioning",
+            "schedule": 300.0,
+            "options": {"expires": 290},
+        },
         # The pool follows the Organization's sandbox OU; accounts rarely move, so hourly is plenty.
         "sync-sandbox-pool": {
             "task": "workshops.tasks.sync_sandbox_pool",

@@ -151,8 +151,13 @@ def _kick_senders() -> None:
     # enough because a sender keeps claiming until nothing is due.
     from notifications.tasks import send_due_emails
 
-    if cache.add("outbox:kick", 1, timeout=3):
-        send_due_emails.delay()
+    # Only a head start: the row is saved, and the beat's minute tick sends it whatever happens here.
+    # With Redis (cache and broker) down, the registration or sign-in that queued it must still succeed.
+    try:
+        if cache.add("outbox:kick", 1, timeout=3):
+            send_due_emails.delay()
+    except Exception as error:
+        log.warning("outbox: could not start a sender now, the dispatcher will: %s: %s", type(error).__name__, error)
 
 
 def email_reschedule(*, key: str, scheduled_at: datetime) -> bool:

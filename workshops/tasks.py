@@ -8,6 +8,8 @@ from django.db import DatabaseError
 from workshops import pool, services, side_effects
 
 log = logging.getLogger(__name__)
+# How many times provisioning comes back for credentials another run holds (each after a lease).
+BUSY_RETRIES = 4
 
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
@@ -34,11 +36,26 @@ def sync_sandbox_pool() -> None:
 # beat-only tasks above do not need.
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
-def provision_workshop(workshop_id: int) -> None:
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def provision_workshop(self, workshop_id: int) -> None:
+    from workshops import provisioning
+    from workshops.provisioning import runs
+
+    report = provisioning.workshop_provision(workshop_id=workshop_id)
+    if report.busy:
+        # Held by another run. A live one finishes them; one whose worker was killed holds them until
+        # its leases run out, and only this task comes back for them (the redelivered message finds them busy).
+        raise self.retry(countdown=runs.LEASE_SECONDS, max_retries=BUSY_RETRIES)
+
+
+@shared_task(acks_late=True)
+def tend_provisioning() -> None:
+    """For beat, every few minutes: start again the provisioning of workshops whose run was lost."""
     from workshops import provisioning
 
-    provisioning.workshop_provision(workshop_id=workshop_id)
+    for workshop_id in provisioning.workshops_with_stalled_provisioning():
+        log.warning("workshop %s: credentials still pending after a lease, provisioning again", workshop_id)
+        provision_workshop.delay(workshop_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)

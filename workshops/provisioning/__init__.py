@@ -24,6 +24,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import sesame.utils
@@ -61,6 +62,7 @@ __all__ = [
     "workshop_accounts_assign",
     "workshop_provision",
     "workshop_revoke",
+    "workshops_with_stalled_provisioning",
 ]
 
 log = logging.getLogger(__name__)
@@ -172,6 +174,22 @@ def workshop_provision(*, workshop_id: int) -> RunReport:
     report = runs.provision(workshop, credentials)
     account_ready_emails_queue(workshop_id=workshop.pk)
     return report
+
+
+def workshops_with_stalled_provisioning(*, now=None) -> list[int]:
+    """Running workshops with credentials left pending longer than a run's lease: their run was lost.
+
+    A worker killed outright (its machine, or the OOM killer) leaves its task unacknowledged in
+    Redis until the broker's visibility timeout, days later; nothing else would come back for them.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=runs.LEASE_SECONDS)
+    return sorted(
+        set(
+            Credential.objects.filter(
+                status=CredentialStatus.PENDING, updated_at__lt=cutoff, registration__workshop__stage=Stage.RUNNING
+            ).values_list("registration__workshop_id", flat=True)
+        )
+    )
 
 
 def credential_retry(*, credential_id: int) -> Credential:
