@@ -54,10 +54,10 @@ app.conf.update(
             "schedule": crontab(hour=3, minute=30),
             "options": {"expires": 3 * 3600},
         },
-        # Provisioning whose worker was killed outright: its task would only come back after the
-        # broker's visibility timeout, days later.
-        "tend-provisioning": {
-            "task": "workshops.tasks.tend_provisioning",
+        # Stage side effects, provisioning and revocation whose worker was killed outright: their
+        # tasks would only come back after the broker's visibility timeout, days later.
+        "tend-lost-work": {
+            "task": "workshops.tasks.tend_lost_work",
             "schedule": 300.0,
             "options": {"expires": 290},
         },

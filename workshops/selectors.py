@@ -45,17 +45,25 @@ def registration_held(*, attendee: User, workshop: Workshop) -> Registration | N
     return with_waitlist_position(registration) if registration else None
 
 
+FINISHED_STAGES = (Stage.CLOSED, Stage.ANONYMISED)
+
+
 def registrations_of(attendee: User, *, now=None) -> tuple[list[Registration], list[Registration]]:
     """A customer's registrations: (upcoming, soonest first; past, latest first), with waitlist positions."""
     now = now or timezone.now()
     registrations = [
         with_waitlist_position(r)
-        for r in Registration.objects.select_related("workshop__topic", "credential").filter(attendee=attendee)
+        for r in Registration.objects.select_related("workshop__topic", "credential", "survey_answer").filter(
+            attendee=attendee
+        )
     ]
-    upcoming = sorted((r for r in registrations if r.workshop.ends_at >= now), key=lambda r: r.workshop.starts_at)
-    past = sorted(
-        (r for r in registrations if r.workshop.ends_at < now), key=lambda r: r.workshop.starts_at, reverse=True
-    )
+
+    def is_over(registration: Registration) -> bool:
+        # A workshop an SA closed before its planned end is over too.
+        return registration.workshop.ends_at < now or registration.workshop.stage in FINISHED_STAGES
+
+    upcoming = sorted((r for r in registrations if not is_over(r)), key=lambda r: r.workshop.starts_at)
+    past = sorted((r for r in registrations if is_over(r)), key=lambda r: r.workshop.starts_at, reverse=True)
     return upcoming, past
 
 

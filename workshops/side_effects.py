@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from workshops import services
@@ -45,6 +48,35 @@ def stage_change_side_effects_run(*, stage_change_id: int) -> bool:
         side_effects_done_at=timezone.now()
     )
     return True
+
+
+# A side-effects task that has not finished this long after its change was lost with its worker.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def _redelivered_after() -> int:
+    # Redis hands an unacknowledged task out again after this; the filesystem broker keeps no such clock.
+    return settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 2 * 24 * 3600)
+
+
+def stage_changes_stalled(*, now=None) -> list[int]:
+    """Stage changes whose side effects never ran, though their task should have long ago.
+
+    Only while the workshop is still in the stage the change led to: the side effects of a stage
+    it has since left (publish emails for a workshop now closed) must not run late. Changes older
+    than the broker's visibility timeout come back from the broker itself.
+    """
+    now = now or timezone.now()
+    return list(
+        StageChange.objects.filter(
+            side_effects_done_at__isnull=True,
+            created_at__lt=now - STALLED_AFTER,
+            created_at__gt=now - timedelta(seconds=_redelivered_after()),
+            workshop__stage=F("target"),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 @on_entering(Stage.REGISTRATION_OPEN)

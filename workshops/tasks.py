@@ -49,13 +49,24 @@ def provision_workshop(self, workshop_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def tend_provisioning() -> None:
-    """For beat, every few minutes: start again the provisioning of workshops whose run was lost."""
+def tend_lost_work() -> None:
+    """For beat, every few minutes: start again what a worker killed outright took with it.
+
+    Its tasks stay unacknowledged in Redis until the broker's visibility timeout, days later:
+    stage side effects, provisioning at the start and revocation at the close are taken up here
+    (lost cleanup sweeps by cleaner.tasks.tend_cleanups, lost emails by the outbox dispatcher).
+    """
     from workshops import provisioning
 
+    for change_id in side_effects.stage_changes_stalled():
+        log.warning("stage change %s: side effects never ran, running them again", change_id)
+        run_stage_side_effects.delay(change_id)
     for workshop_id in provisioning.workshops_with_stalled_provisioning():
         log.warning("workshop %s: credentials still pending after a lease, provisioning again", workshop_id)
         provision_workshop.delay(workshop_id)
+    for workshop_id in provisioning.workshops_with_stalled_revocation():
+        log.warning("workshop %s: closed a lease ago with credentials still live, revoking again", workshop_id)
+        revoke_workshop.delay(workshop_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)

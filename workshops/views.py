@@ -27,9 +27,8 @@ from stats.selectors import account_manager_figures, customers_of_account_manage
 from workshops import registrations as registration_services
 from workshops.forms import InviteByListForm
 from workshops.invitations import contacts_parse, customers_invite, invitation_for, invitation_link
-from workshops.models import Invitation, Registration, RegistrationStatus, Stage, SurveyAnswer
+from workshops.models import Invitation, Registration, RegistrationStatus, Stage
 from workshops.registrations import RegistrationError, registration_open_for, waitlist_position
-from workshops.survey import survey_refusal
 from workshops.selectors import (
     registration_held,
     registrations_of,
@@ -37,6 +36,7 @@ from workshops.selectors import (
     with_waitlist_position,
     workshops_of_account_manager,
 )
+from workshops.survey import survey_refusal
 
 # Invitations opened in this session, by workshop: attribution and the way back survive signing in.
 SESSION_INVITATIONS = "workshops.invitations"
@@ -158,14 +158,10 @@ def _mark_actions(registration: Registration) -> Registration:
     return registration
 
 
-def _mark_surveys(registrations: list[Registration]) -> None:
-    """Flag the registrations whose survey waits for an answer: one query, and none until a workshop closes."""
-    asked = [r.pk for r in registrations if survey_refusal(r) is None]
-    answered = set()
-    if asked:
-        answered = set(SurveyAnswer.objects.filter(registration__in=asked).values_list("registration_id", flat=True))
-    for registration in registrations:
-        registration.survey_waiting = registration.pk in asked and registration.pk not in answered
+def _mark_survey(registration: Registration) -> Registration:
+    # registrations_of brings the answer along (select_related): no query per registration.
+    registration.survey_waiting = survey_refusal(registration) is None and not hasattr(registration, "survey_answer")
+    return registration
 
 
 @require_GET
@@ -174,8 +170,7 @@ def my_workshops(request):
     """A customer's registrations: upcoming first, then past, each with what they can do about it."""
     upcoming, past = registrations_of(request.user)
     for registration in (*upcoming, *past):
-        _mark_actions(registration)
-    _mark_surveys([*upcoming, *past])
+        _mark_survey(_mark_actions(registration))
     held = {r.workshop_id for r in upcoming if r.status != RegistrationStatus.CANCELLED}
     context = {
         "upcoming": upcoming,

@@ -8,7 +8,7 @@ AWS answered by a moto server in this process, so what AWS holds can be counted 
 - provisioning: the process running the task dies half-way through the IAM users; Celery hands
   the task out again and it finishes once the dead run's leases run out, each user made once,
   with the password the portal stored. When the whole worker dies, Redis keeps its task
-  unacknowledged until the visibility timeout (days): the beat's tend_provisioning takes it up;
+  unacknowledged until the visibility timeout (days): the beat's tend_lost_work takes it up;
 - cleaning: the process sweeping an account dies half-way; the redelivered sweep waits out the
   dead one's claim and finishes, each resource deleted and counted once.
 
@@ -49,7 +49,7 @@ from tests.workshops.test_real_worker import wait_until
 from workshops import secrets as key_ring
 from workshops import services
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState
-from workshops.tasks import tend_provisioning
+from workshops.tasks import tend_lost_work
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -274,7 +274,7 @@ def test_provisioning_whose_whole_worker_was_killed_is_taken_up_by_the_beat_afte
 
     start_worker(**slow)
     time.sleep(LEASE_SECONDS)  # the pending credentials outlive a run's lease
-    tend_provisioning.delay()  # the beat's tick
+    tend_lost_work.delay()  # the beat's tick
     wait_until(lambda: ready() == 6, timeout=60, what="provisioning to be taken up again")
     assert_each_user_made_once_with_the_password_stored(workshop)
 

@@ -42,6 +42,7 @@ from workshops.models import (
     SandboxAccount,
     SandboxAccountState,
     Stage,
+    StageChange,
     Workshop,
 )
 from workshops.provisioning import runs
@@ -187,6 +188,25 @@ def workshops_with_stalled_provisioning(*, now=None) -> list[int]:
         set(
             Credential.objects.filter(
                 status=CredentialStatus.PENDING, updated_at__lt=cutoff, registration__workshop__stage=Stage.RUNNING
+            ).values_list("registration__workshop_id", flat=True)
+        )
+    )
+
+
+def workshops_with_stalled_revocation(*, now=None) -> list[int]:
+    """Closed workshops closed longer than a lease ago whose credentials are still live: their revocation was lost.
+
+    Only credentials that were handed out (ready) count: a failed revocation is the SA's to retry,
+    and revoke_workshop comes back for those itself while its message lives.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=runs.LEASE_SECONDS)
+    closed_long_ago = StageChange.objects.filter(target=Stage.CLOSED, created_at__lt=cutoff).values("workshop")
+    return sorted(
+        set(
+            Credential.objects.filter(
+                status=CredentialStatus.READY,
+                registration__workshop__stage=Stage.CLOSED,
+                registration__workshop__in=closed_long_ago,
             ).values_list("registration__workshop_id", flat=True)
         )
     )
