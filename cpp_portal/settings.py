@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees exceptions from views first: Redis down is a clear 503, not a server error.
+    "cpp_portal.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "cpp_portal.urls"
