@@ -152,7 +152,7 @@ class TestYear:
         client.force_login(SolutionsArchitectFactory())
         page = client.get(DASHBOARD, {"year": "2025"}).content.decode()
         assert "Programme statistics for 2025" in page
-        assert "1 workshop delivered, 1 attendees from 1 customers" in page
+        assert "1 workshop delivered, 1 attendee from 1 customer" in page
         assert reverse("stats:download", args=["months"]) + "?year=2025" in page
         response = client.get(reverse("stats:download", args=["months"]), {"year": "2025"})
         assert 'filename="cpp-months-2025.csv"' in response["Content-Disposition"]
