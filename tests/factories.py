@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User
-from workshops.models import SandboxAccount, Stage, Topic, Workshop
+from workshops.models import Registration, RegistrationStatus, SandboxAccount, Stage, Topic, Workshop
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -132,3 +132,18 @@ def workshop_in(stage: str, **kwargs) -> Workshop:
 
 def open_workshop(**kwargs) -> Workshop:
     return workshop_in(Stage.REGISTRATION_OPEN, **kwargs)
+
+
+def registration_in(workshop: Workshop, *, attendee=None, status=RegistrationStatus.CONFIRMED, attended=None):
+    """A registration put straight in place (real code registers through workshops.registrations)."""
+    attendee = attendee or SignedUpCustomerFactory()
+    now = timezone.now()
+    return Registration.objects.create(
+        workshop=workshop,
+        attendee=attendee,
+        organisation=attendee.organisation,
+        status=status,
+        queued_at=now,
+        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
+        attended=attended,
+    )

@@ -21,6 +21,7 @@ from tests.factories import (
     SandboxAccountFactory,
     SignedUpCustomerFactory,
     SolutionsArchitectFactory,
+    registration_in,
     workshop_in,
 )
 from workshops import secrets
@@ -46,15 +47,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
 def register(attendee, workshop, *, status=RegistrationStatus.CONFIRMED) -> Registration:
-    now = timezone.now()
-    return Registration.objects.create(
-        workshop=workshop,
-        attendee=attendee,
-        organisation=attendee.organisation,
-        status=status,
-        queued_at=now,
-        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
-    )
+    return registration_in(workshop, attendee=attendee, status=status)
 
 
 def give_credential(registration, *, status=CredentialStatus.READY, password=PASSWORD, **extra) -> Credential:

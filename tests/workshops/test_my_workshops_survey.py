@@ -5,9 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from tests.factories import SignedUpCustomerFactory, workshop_in
+from tests.factories import SignedUpCustomerFactory, registration_in, workshop_in
 from workshops.models import Registration, RegistrationStatus, Stage, SurveyAnswer
 
 pytestmark = pytest.mark.django_db
@@ -16,16 +15,7 @@ PAGE = reverse("workshops:my_workshops")
 
 
 def register(workshop, attendee, *, status=RegistrationStatus.CONFIRMED, attended=None) -> Registration:
-    now = timezone.now()
-    return Registration.objects.create(
-        workshop=workshop,
-        attendee=attendee,
-        organisation=attendee.organisation,
-        status=status,
-        queued_at=now,
-        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
-        attended=attended,
-    )
+    return registration_in(workshop, attendee=attendee, status=status, attended=attended)
 
 
 def survey_link(registration) -> str:

@@ -10,13 +10,13 @@ import sesame.tokens_v2
 import sesame.utils
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from notifications.models import EmailKind, OutboundEmail
 from tests.factories import (
     AccountManagerFactory,
     SignedUpCustomerFactory,
     SolutionsArchitectFactory,
+    registration_in,
     workshop_in,
 )
 from workshops import services, side_effects, survey
@@ -40,17 +40,7 @@ def only_the_survey_on_close(monkeypatch):
 
 
 def register(workshop, *, status=RegistrationStatus.CONFIRMED, attended=None, attendee=None) -> Registration:
-    attendee = attendee or SignedUpCustomerFactory()
-    now = timezone.now()
-    return Registration.objects.create(
-        workshop=workshop,
-        attendee=attendee,
-        organisation=attendee.organisation,
-        status=status,
-        queued_at=now,
-        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
-        attended=attended,
-    )
+    return registration_in(workshop, attendee=attendee, status=status, attended=attended)
 
 
 def survey_emails():
