@@ -1,8 +1,10 @@
 """Fixtures every test folder shares, and the rule that CI never skips a service test."""
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 
 from tests import factories
@@ -47,3 +49,38 @@ def customer(db):
 @pytest.fixture
 def workshop(db, sa, am):
     return factories.WorkshopFactory(owners=[sa], account_managers=[am])
+
+
+# The data migrations that make the staff roles (groups and their permissions).
+STAFF_ROLE_MIGRATIONS = [
+    ("workshops.migrations.0002_staff_roles", "create_roles"),
+    ("notifications.migrations.0002_staff_permissions", "grant"),
+]
+
+
+def staff_roles_restore() -> None:
+    """Make the staff roles again, as their migrations do (both are idempotent)."""
+    for module, function in STAFF_ROLE_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return (
+        bool(marker and marker.kwargs.get("transaction"))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def staff_roles_after_a_flush(request):
+    """A transactional test starts with the staff roles, whatever the one before it flushed.
+
+    Transactional tests end by flushing every table, the groups the data migrations made
+    included, so the next one would find no "Account Managers" to join.
+    """
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+        staff_roles_restore()
+

@@ -8,20 +8,18 @@ test-artifacts/screenshots/ for CI to keep.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 
-from tests.conftest import _missing
+from tests.conftest import _missing, staff_roles_restore
 
 # Playwright's sync API keeps an event loop running in this thread, and Django refuses ORM calls
 # from a thread with a running loop unless told it is safe (here it is: the loop only drives the browser).
@@ -78,24 +76,6 @@ def browser():
             connections.close_all()
 
 
-# The data migrations that make the staff roles (groups and their permissions).
-STAFF_ROLE_MIGRATIONS = [
-    ("workshops.migrations.0002_staff_roles", "create_roles"),
-    ("notifications.migrations.0002_staff_permissions", "grant"),
-]
-
-
-def _staff_roles_restore() -> None:
-    """Make the staff roles again, as their migrations do, if an earlier transactional test flushed them.
-
-    serialized_rollback cannot bring them back here: while Playwright's sync API runs, Django's
-    `connections` (context-local) hands this thread another connection object, which lacks the
-    serialized contents that the test database setup stored on the first one.
-    """
-    for module, function in STAFF_ROLE_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
-
-
 @pytest.fixture
 def live_site(live_server, settings):
     """The live server as the site: absolute links in emails lead to it, and emails stay in the outbox.
@@ -106,7 +86,9 @@ def live_site(live_server, settings):
     settings.SITE_URL = live_server.url
     settings.EMAIL_BACKEND = settings.OUTBOX_ONLY_BACKEND
     cache.clear()  # rate limits live in the (database) cache, which no flush empties
-    _staff_roles_restore()
+    # Again here, though tests/conftest.py did it: while Playwright's sync API runs, Django's
+    # context-local `connections` hands this thread another connection object.
+    staff_roles_restore()
     return live_server
 
 
