@@ -49,11 +49,6 @@ def parse_args():
     parser.add_argument("--instances", type=int, default=3, help="EC2 instances per account and region")
     parser.add_argument("--object-versions", type=int, default=200, help="S3 object versions per bucket")
     parser.add_argument("--serial-full", action="store_true", help="sweep every account one at a time too")
-    parser.add_argument(
-        "--shared-loader",
-        action="store_true",
-        help="share one botocore model loader between the assumed-role sessions (a change aws.py could make)",
-    )
     return parser.parse_args()
 
 
@@ -173,22 +168,6 @@ def iam_leftovers(account_id: str) -> str:
     return iam.create_role(RoleName="lab-lambda-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
 
 
-def share_botocore_loader() -> None:
-    """Every boto3 session of the process reads service models through one loader, so each model is
-    parsed once per process instead of once per assumed-role session (~100 ms of CPU per service)."""
-    import boto3
-    import botocore.session
-
-    loader = botocore.session.get_session().get_component("data_loader")
-    original = boto3.session.Session.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self._session.register_component("data_loader", loader)
-
-    boto3.session.Session.__init__ = init
-
-
 def bucket_bound(by_class: Counter, accounts: set[str]) -> tuple[float, tuple[str, str, str]]:
     """The slowest (account, region) pair's minimum time given its calls and AWS's buckets."""
     from cleaner.context import DEFAULT_RATE, OPERATION_RATES, SERVICE_RATES
@@ -223,8 +202,6 @@ def main() -> int:
     import django
 
     django.setup()
-    if args.shared_loader:
-        share_botocore_loader()
     from django.core.management import call_command
     from django.test import override_settings
 
@@ -300,8 +277,8 @@ def main() -> int:
     print(f"footprint                {made} things made in {setup:.0f} s (moto, no latency)")
     print(f"simulated latency        {args.latency_ms:.0f} ms per call; AWS buckets per account, region, API class")
     print(f"threads                  {args.threads} targets at once, {engine.DEFAULT_WORKERS} deleting threads each")
-    loader = "shared by every session" if args.shared_loader else "one per assumed-role session"
-    print(f"botocore model loader    {loader}")
+    # cpp_portal.aws shares one loader between the assumed-role sessions: each model is parsed once.
+    print("botocore model loader    one per process, shared by every assumed-role session")
     outcome = f"{run.status}; found {totals['found']}, deleted {totals['deleted']}, failed {totals['failed']}, "
     outcome += f"left {totals['left']}; {calls} calls, {throttled_parallel} throttled"
     print(f"parallel sweep           {parallel:.1f} s  ({outcome})")
