@@ -121,15 +121,19 @@ def workshop_detail(request, workshop_id: int):
         "sorts": selectors.ATTENDEE_SORTS,
         "retryable": RETRYABLE,
     }
+    progress = provisioning.provisioning_progress(workshop) if workshop.stage != Stage.DRAFT else None
+    context.update(
+        progress=progress,
+        credential_counts=selectors.labelled_counts(progress.by_status, CredentialStatus) if progress else [],
+        provisioning_underway=bool(progress and progress.by_status.get(CredentialStatus.PENDING)),
+        poll_seconds=POLL_SECONDS,
+    )
     if _fragment(request, "attendees"):
         return _htmx_aware(render(request, "staff/_attendees.html", {**context, "fragment": True}))
     emails, email_counts = selectors.workshop_emails(workshop)
-    progress = provisioning.provisioning_progress(workshop) if workshop.stage != Stage.DRAFT else None
     context.update(
         next_step=selectors.workshop_next_step(workshop),
         move_buttons=moves.move_buttons(workshop),
-        progress=progress,
-        credential_counts=selectors.labelled_counts(progress.by_status, CredentialStatus) if progress else [],
         attendance=selectors.attendance_counts(workshop),
         emails=emails,
         email_counts=selectors.labelled_counts(email_counts, EmailStatus),

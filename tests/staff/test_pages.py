@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cleaner.models import CleanupRun, CleanupTarget
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
-from tests.factories import SandboxAccountFactory, WorkshopFactory, open_workshop, workshop_in
+from tests.factories import SandboxAccountFactory, WorkshopFactory, open_workshop, registration_in, workshop_in
 from tests.staff.conftest import register
 from workshops import services
 from workshops.models import SandboxAccountState, Stage
@@ -144,3 +144,29 @@ def test_home_links_the_check_in_of_workshops_on_their_day(sa_client, sa):
     page = sa_client.get(reverse("staff:home")).content.decode()
     assert reverse("staff:check_in", args=[running.pk]) in page
     assert reverse("staff:check_in", args=[draft.pk]) not in page
+
+
+def test_the_attendee_table_refreshes_itself_while_credentials_are_being_made(sa_client, sa):
+    from workshops.models import Credential, CredentialStatus
+
+    workshop = workshop_in(Stage.RUNNING, owners=[sa])
+    first, second = registration_in(workshop), registration_in(workshop)
+    account = SandboxAccountFactory(workshop=workshop, state=SandboxAccountState.IN_USE)
+    made = Credential.objects.create(registration=first, sandbox_account=account, iam_user_name="cpp-a1",
+                                     status=CredentialStatus.READY)  # fmt: skip
+    Credential.objects.create(registration=second, sandbox_account=account, iam_user_name="cpp-a2")
+    url = reverse("staff:workshop", args=[workshop.pk])
+
+    page = sa_client.get(url).content.decode()
+    assert f'hx-get="{url}?" hx-trigger="every 2s"' in page
+
+    fragment = sa_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="attendees").content.decode()
+    assert fragment.startswith('<div id="attendees"') and 'hx-trigger="every 2s"' in fragment
+    # The counts above the table come along out of band.
+    assert '<dd id="provisioning" aria-live="polite" hx-swap-oob="true">' in fragment
+    assert "1 waiting" in fragment and "1 ready" in fragment
+
+    Credential.objects.exclude(pk=made.pk).update(status=CredentialStatus.READY)
+    fragment = sa_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="attendees").content.decode()
+    assert "hx-trigger" not in fragment.split(">", 1)[0]  # done: the table stops asking
+    assert "2 ready" in fragment
