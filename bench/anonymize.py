@@ -15,14 +15,14 @@ created and dropped).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._database import throwaway_database  # noqa: E402 (needs the path above)
 
 BATCH = 5000
 
@@ -151,32 +151,17 @@ def seed(args) -> None:
 
 def main() -> int:
     args = parse_args()
-    workdir = tempfile.mkdtemp(prefix="cpp-bench-anonymize-")
-    os.environ.setdefault("CPP_LOCAL_DIR", workdir)
-    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
-    if not on_postgres:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cpp_portal.test_settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    database = throwaway_database("anonymize")
     from django.db import connection, transaction
 
     from accounts.models import User
     from privacy import services
     from privacy.models import AnonymisationRun
 
-    test_db = None
-    if on_postgres:
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    else:
-        call_command("migrate", verbosity=0)
-
     started = time.perf_counter()
     seed(args)
     seeded = time.perf_counter() - started
-    if on_postgres:
+    if database.on_postgres:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
@@ -189,7 +174,7 @@ def main() -> int:
         )
         baseline = time.perf_counter() - started
         transaction.set_rollback(True)
-    if on_postgres:
+    if database.on_postgres:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
@@ -218,7 +203,7 @@ def main() -> int:
     again = services.customers_anonymise(trigger=AnonymisationRun.Trigger.COMMAND)
     again_elapsed = time.perf_counter() - started
 
-    print(f"database              {'PostgreSQL' if on_postgres else 'SQLite'}")
+    print(f"database              {database.label}")
     print(f"registrations         {args.registrations} ({args.per_workshop} per workshop)")
     print(f"seeding               {seeded:.2f} s")
     print(f"dry run               {dry_elapsed:.2f} s")
@@ -230,8 +215,7 @@ def main() -> int:
     print(f"one bulk UPDATE       {baseline:.2f} s ({baseline_rows} customers, rolled back)")
     print(f"run / bulk UPDATE     {elapsed / baseline:.1f}x")
     print(f"dry run == real run   {dry.counts == run.counts}")
-    if test_db:
-        connection.creation.destroy_test_db(test_db, verbosity=0)
+    database.drop()
     return 0
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._database import throwaway_database  # noqa: E402 (needs the path above)
 
 
 def parse_args():
@@ -75,27 +75,13 @@ class SimulatedSES:
 
 def main() -> int:
     args = parse_args()
-    workdir = tempfile.mkdtemp(prefix="cpp-bench-email-")
-    os.environ.setdefault("CPP_LOCAL_DIR", workdir)
-    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
-    if not on_postgres:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cpp_portal.test_settings"
-    import django
-
-    django.setup()
+    database = throwaway_database("email")
     from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connections
+    from django.utils import timezone
 
     from notifications import services
     from notifications.models import EmailKind, EmailStatus, OutboundEmail
-
-    test_db = None
-    if on_postgres:
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    else:
-        call_command("migrate", verbosity=0)
 
     settings.EMAIL_BACKEND = "bench.email_dispatch.SimulatedSES"
     settings.CPP_EMAIL_MAX_PER_SECOND = args.rate
@@ -106,7 +92,7 @@ def main() -> int:
     OutboundEmail.objects.bulk_create(
         OutboundEmail(
             key=f"bench:{i}", kind=EmailKind.REMINDER_DAY, to=f"attendee{i}@example.com", subject=f"Reminder {i}",
-            body_text="See you tomorrow", scheduled_at=django.utils.timezone.now(),
+            body_text="See you tomorrow", scheduled_at=timezone.now(),
         )
         for i in range(args.emails)
     )  # fmt: skip
@@ -126,7 +112,7 @@ def main() -> int:
         thread.join()
     elapsed = time.perf_counter() - started
     # Rows a throttle put back for later: the bench lets them be due at once and finishes them.
-    retried = OutboundEmail.objects.filter(status=EmailStatus.QUEUED).update(scheduled_at=django.utils.timezone.now())
+    retried = OutboundEmail.objects.filter(status=EmailStatus.QUEUED).update(scheduled_at=timezone.now())
     if retried:
         worker()
 
@@ -134,7 +120,7 @@ def main() -> int:
     duplicates = sum(n - 1 for n in SimulatedSES.sent.values() if n > 1)
     losses = args.emails - len(SimulatedSES.sent)
     achieved = len(SimulatedSES.sent) / elapsed
-    print(f"database            {'PostgreSQL' if on_postgres else 'SQLite'}")
+    print(f"database            {database.label}")
     print(f"emails              {args.emails}")
     print(f"workers             {args.workers}")
     print(f"simulated latency   {args.latency_ms:.0f} ms per send")
@@ -146,8 +132,7 @@ def main() -> int:
     print(f"rows marked sent    {sent_rows}")
     print(f"duplicates          {duplicates}")
     print(f"losses              {losses}")
-    if test_db:
-        connection.creation.destroy_test_db(test_db, verbosity=0)
+    database.drop()
     return 0
 
 

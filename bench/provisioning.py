@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._database import throwaway_database  # noqa: E402 (needs the path above)
 
 # A one-at-a-time run longer than this is estimated from a sample instead of run in full.
 SERIAL_BUDGET_SECONDS = 180.0
@@ -52,25 +52,8 @@ def makespan(chains: list[int], workers: int) -> int:
 def main() -> int:
     args = parse_args()
     team = args.team or -(-args.attendees // args.accounts)
-    workdir = tempfile.mkdtemp(prefix="cpp-bench-provisioning-")
-    os.environ.setdefault("CPP_LOCAL_DIR", workdir)
-    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
-    if not on_postgres:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cpp_portal.test_settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+    database = throwaway_database("provisioning")
     from django.test import override_settings
-
-    test_db = None
-    if on_postgres:
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    else:
-        call_command("migrate", verbosity=0)
-        call_command("createcachetable", verbosity=0)
 
     latency = args.latency_ms / 1000
 
@@ -145,7 +128,7 @@ def main() -> int:
             f"(a whole run would take about {estimate:.0f} s)"
         )
 
-    print(f"database              {'PostgreSQL' if on_postgres else 'SQLite'}")
+    print(f"database              {database.label}")
     print(f"attendees / accounts  {args.attendees} over {args.accounts} (teams of up to {team})")
     print(f"injected latency      {args.latency_ms:.0f} ms per AWS call")
     print(f"thread pool           {args.threads} ({workers} accounts at once)")
@@ -161,14 +144,14 @@ def main() -> int:
         f"wall / lower bound    {parallel['provision'] / bound:.2f}  (wall / max(bound, floor): "
         f"{parallel['provision'] / max(bound, floor):.2f})"
     )
-    print(f"speed-up vs serial    {serial_time / parallel['provision']:.1f}x  (ideal {calls * latency / bound:.1f}x)")
+    speed_up = "not measured" if args.no_serial else f"{serial_time / parallel['provision']:.1f}x"
+    print(f"speed-up vs serial    {speed_up}  (ideal {calls * latency / bound:.1f}x)")
     print(f"account-ready emails  {parallel['emails_queued']} queued in {parallel['emails']:.2f} s (after the run)")
     print()
     print(f"revocation, parallel  {parallel['revoke']:.2f} s for {sum(revoke_chains)} calls")
     print(f"revocation bound      {revoke_bound:.2f} s  (wall / bound {parallel['revoke'] / revoke_bound:.2f})")
     print(f"revoked / users left  {parallel['revoked']} / {parallel['users_left']}")
-    if test_db:
-        connection.creation.destroy_test_db(test_db, verbosity=0)
+    database.drop()
     return 0
 
 
