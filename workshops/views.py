@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +45,7 @@ MAX_REMEMBERED = 20
 # Real tokens are 24 URL-safe characters; anything else (say, a NUL that PostgreSQL refuses) is not worth a query.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CANCELLABLE_STAGES = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
+CUSTOMER_ORGANISATIONS_PER_PAGE = 20
 
 
 def _with_next(name: str, next_path: str) -> str:
@@ -257,9 +259,15 @@ def am_workshops(request):
                 workshop.invitation_token = invitation_for(workshop=workshop, account_manager=am).token
             workshop.invitation_link = invitation_link(Invitation(token=workshop.invitation_token))
     own_figures = account_manager_figures(account_manager=am)
+    # A page of organisations at a time: an AM of many years has thousands of rows, and rendering
+    # them all took seconds.
+    customers = Paginator(customers_of_account_manager(am), CUSTOMER_ORGANISATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    _with_labels(customers.object_list)
     context = {
         "workshops": workshops,
-        "customers": _with_labels(customers_of_account_manager(am)),
+        "customers": customers,
         "figures": own_figures[0] if own_figures else None,
     }
     return render(request, "workshops/am_workshops.html", context)

@@ -90,4 +90,27 @@ def test_the_page_costs_the_same_queries_for_10_and_300_rows(client, django_asse
     assert response.status_code == 200
     assert len(response.context["workshops"]) == rows // 5 + rows // 10
     assert response.content.decode().count("data-copy=") == rows // 10
-    assert sum(len(g.registrations) for g in response.context["customers"]) == rows // 2
+    groups = response.context["customers"].paginator.object_list
+    assert sum(len(g.registrations) for g in groups) == rows // 2
+
+
+def test_customers_come_a_page_of_organisations_at_a_time(client):
+    from accounts.models import CustomerOrganisation
+    from tests.factories import SignedUpCustomerFactory, registration_in
+    from workshops.views import CUSTOMER_ORGANISATIONS_PER_PAGE
+
+    am = AccountManagerFactory()
+    workshop = open_workshop(account_managers=[am])
+    for n in range(CUSTOMER_ORGANISATIONS_PER_PAGE + 3):
+        organisation = CustomerOrganisation.objects.create(name=f"Company {n:02d}", account_manager=am)
+        registration_in(workshop, attendee=SignedUpCustomerFactory(organisation=organisation))
+    client.force_login(am)
+
+    first = client.get(PAGE).content.decode()
+    assert "Company 00" in first and f"Company {CUSTOMER_ORGANISATIONS_PER_PAGE - 1:02d}" in first
+    assert f"Company {CUSTOMER_ORGANISATIONS_PER_PAGE:02d}" not in first
+    assert "Page 1 of 2" in first and '?page=2#customers' in first
+    second = client.get(PAGE, {"page": 2}).content.decode()
+    assert f"Company {CUSTOMER_ORGANISATIONS_PER_PAGE + 2:02d}" in second and "Company 00" not in second
+    # A page that is no page shows the last one, as the staff pages do.
+    assert "Page 2 of 2" in client.get(PAGE, {"page": "99"}).content.decode()
