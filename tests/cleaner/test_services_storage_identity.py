@@ -11,10 +11,8 @@ import datetime
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from cleaner.context import GLOBAL_REGION, SweepContext
 from cleaner.registry import REGISTRY
@@ -22,7 +20,7 @@ from cleaner.services import iam as iam_module
 from cleaner.services.s3 import BATCH_SIZE
 from cpp_portal.aws import member_client
 from tests.cleaner.test_services_compute_network import CallLog, deletion_order, our_types, sweep
-from tests.workshops.aws_fakes import POWER_USER, READ_ONLY, BotocoreHooks, fake_aws
+from tests.workshops.aws_fakes import POWER_USER, READ_ONLY, BotocoreHooks, fake_aws, self_signed_certificate
 
 S3_MODULES = ("cleaner.services.s3",)
 IAM_MODULES = ("cleaner.services.iam",)
@@ -141,23 +139,6 @@ def test_control_tower_buckets_are_protected(account):
 # --- IAM ----------------------------------------------------------------------------------------
 
 
-def signing_certificate() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lab")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
 def ssh_public_key() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
@@ -184,7 +165,7 @@ def test_a_user_goes_with_everything_that_hangs_on_it_as_real_iam_demands(accoun
         iam.enable_mfa_device(
             UserName="attendee-7f3a", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
         )
-        iam.upload_signing_certificate(UserName="attendee-7f3a", CertificateBody=signing_certificate())
+        iam.upload_signing_certificate(UserName="attendee-7f3a", CertificateBody=self_signed_certificate("lab"))
         iam.upload_ssh_public_key(UserName="attendee-7f3a", SSHPublicKeyBody=ssh_public_key())
         iam.put_user_policy(UserName="attendee-7f3a", PolicyName="inline", PolicyDocument=POLICY)
         own = iam.create_policy(PolicyName="lab-access", PolicyDocument=POLICY)["Policy"]["Arn"]

@@ -4,17 +4,19 @@ moto deletes a user whatever still hangs on it; real IAM refuses. These tests ma
 like IAM (`delete_user_like_aws`), so a user that is gone is proof that everything on it went first.
 """
 
-import datetime
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from cpp_portal.celery import app as celery_app
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
-from tests.workshops.aws_fakes import POWER_USER, BotocoreHooks, close, fake_aws, start, workshop_with_attendees
+from tests.workshops.aws_fakes import (
+    POWER_USER,
+    BotocoreHooks,
+    close,
+    fake_aws,
+    self_signed_certificate,
+    start,
+    workshop_with_attendees,
+)
 from workshops import provisioning, tasks
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Stage, Workshop
 
@@ -59,23 +61,6 @@ def load_up(iam, user_name: str) -> None:
     )
     iam.upload_ssh_public_key(UserName=user_name, SSHPublicKeyBody="ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC attendee")
     iam.upload_signing_certificate(UserName=user_name, CertificateBody=self_signed_certificate())
-
-
-def self_signed_certificate() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "attendee")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_closing_removes_every_user_with_all_it_holds_and_wipes_the_secrets(org):
