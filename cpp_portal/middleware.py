@@ -10,9 +10,11 @@ from kombu.exceptions import OperationalError as BrokerError
 
 log = logging.getLogger(__name__)
 
-# Redis holds the cache (rate limits among it) and the task queue. What must survive its outage,
-# a registration or an email, is written to the database first and does not need it; a page that
-# cannot do without it (a rate-limited sign-in link) refuses clearly instead of failing open.
+# What "Redis or the broker is gone" looks like to the code; also caught where a call to them is
+# only a head start (the outbox's sender kick). Redis holds the cache (rate limits among it) and the
+# task queue. What must survive its outage, a registration or an email, is written to the database
+# first and does not need it; a page that cannot do without it (a rate-limited sign-in link)
+# refuses clearly instead of failing open.
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, BrokerError)
 RETRY_AFTER_SECONDS = 60
 

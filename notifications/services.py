@@ -149,6 +149,7 @@ def email_enqueue_for(*, recipient, kind: str, key: str, context: dict, **fields
 def _kick_senders() -> None:
     # Due emails go out now rather than at the next beat tick; one kick per few seconds is
     # enough because a sender keeps claiming until nothing is due.
+    from cpp_portal.middleware import UNAVAILABLE
     from notifications.tasks import send_due_emails
 
     # Only a head start: the row is saved, and the beat's minute tick sends it whatever happens here.
@@ -156,7 +157,7 @@ def _kick_senders() -> None:
     try:
         if cache.add("outbox:kick", 1, timeout=3):
             send_due_emails.delay()
-    except Exception as error:
+    except UNAVAILABLE as error:
         log.warning("outbox: could not start a sender now, the dispatcher will: %s: %s", type(error).__name__, error)
 
 
