@@ -9,14 +9,23 @@ GAP = 6
 LABEL_WIDTH = 190
 BAR_AREA = 420
 VALUE_WIDTH = 70
+# What fits in LABEL_WIDTH at the charts' 13 px sans-serif (about 7 px a character, capitals wider).
+LABEL_CHARACTERS = 25
 
 
 @dataclass(frozen=True)
 class Bar:
-    label: str
+    label: str  # whole, for the tooltip and screen readers
     value_text: str
     y: int
     width: float
+
+    @property
+    def short_label(self) -> str:
+        """The label as drawn: a long workshop title would run off the chart's left edge."""
+        if len(self.label) <= LABEL_CHARACTERS:
+            return self.label
+        return self.label[: LABEL_CHARACTERS - 1].rstrip() + "…"
 
     @property
     def text_y(self) -> int:
@@ -42,7 +51,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], *, scale_ma
     largest = scale_max or max((value or 0 for _label, value, _text in rows), default=0) or 1
     bars = [
         Bar(
-            label=label[:32],
+            label=label,
             value_text=text,
             y=index * (BAR_HEIGHT + GAP),
             width=round(BAR_AREA * max(0.0, min(float(value or 0), largest)) / largest, 1),

@@ -232,3 +232,22 @@ class TestQueryCount:
         client.force_login(SolutionsArchitectFactory())
         with django_assert_num_queries(queries):
             assert download(client, table).status_code == 200
+
+
+class TestBarChartLabels:
+    def test_a_long_label_is_drawn_shortened_and_kept_whole_in_its_tooltip(self):
+        from stats.charts import LABEL_CHARACTERS, bar_chart
+
+        title = "Serverless data lakes with Glue, Athena and Lake Formation, hands on"
+        chart = bar_chart("Satisfaction per topic", [(title, 4.5, "4.5"), ("EKS", 3.0, "3.0")])
+        long, short = chart.bars
+        assert long.short_label == "Serverless data lakes wi…"
+        assert len(long.short_label) == LABEL_CHARACTERS
+        assert short.short_label == "EKS"
+
+        from django.template.loader import render_to_string
+
+        svg = render_to_string("stats/_bar_chart.html", {"chart": chart})
+        assert f"<title>{title}: 4.5</title>" in svg
+        assert ">Serverless data lakes wi…</text>" in svg
+        assert f">{title}</text>" not in svg
