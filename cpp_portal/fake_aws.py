@@ -6,7 +6,8 @@ anything is created, so the same account and OU ids come back on every start and
 accounts already in the local database keep matching the fake Organization across restarts.
 
 Run on its own with `python -m cpp_portal.fake_aws` (prints the variables to export), or point it
-at a moto that already runs with `--endpoint http://host:port`.
+at a moto that already runs with `--endpoint http://host:port`. `--serve PORT` is the server alone,
+which is what the other two start.
 """
 
 from __future__ import annotations
@@ -72,9 +73,46 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_command(port: int) -> list[str]:
-    """moto's own server, bound to loopback only: it answers anyone, with anything."""
-    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+def server_command(port: int, *, one_call_at_a_time: bool = False) -> list[str]:
+    """moto's server (see `serve`), bound to loopback only: it answers anyone, with anything."""
+    return [
+        sys.executable, "-m", "cpp_portal.fake_aws", "--serve", str(port),
+        *(["--one-call-at-a-time"] if one_call_at_a_time else []),
+    ]  # fmt: skip
+
+
+def serve(port: int, *, one_call_at_a_time: bool = False) -> None:
+    """moto's own WSGI application on HOST:port, until the process is stopped.
+
+    moto's `moto.server` answers a call to a service it lacks (Cloud9) with a 500 from a crash,
+    which botocore retries and the cleaner must report as a failed listing on every scan, so no
+    sweep of the local stack could finish clean. Here it is a bare 404, as moto in-process answers
+    and as cleaner.services.cloud9 takes to mean "not offered".
+
+    `one_call_at_a_time` is for benchmarks: moto is GIL-bound, and threads inside it at once only
+    fight over the GIL and its global backend lock, so answering in turn costs less CPU per call.
+    """
+    import logging
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.exceptions import NotFound
+    from werkzeug.serving import make_server
+
+    def create_app(service: str | None):
+        return create_backend_app(service) if service else NotFound()
+
+    moto = DomainDispatcherApplication(create_app)
+    application = moto
+    if one_call_at_a_time:
+        in_turn = threading.Lock()
+
+        def application(environ, start_response):
+            with in_turn:
+                return list(moto(environ, start_response))
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line for every call costs more than the call
+    make_server(HOST, port, application, threaded=True, request_handler=MotoRequestHandler).serve_forever()
 
 
 def environment(endpoint: str, sandbox_ou_id: str | None = None) -> dict[str, str]:
@@ -187,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, help="port for a new moto server (default: MOTO_PORT or a free one)")
     parser.add_argument("--endpoint", help="prepare a moto that already runs here instead of starting one")
+    parser.add_argument("--serve", type=int, metavar="PORT", help="only run moto's server on PORT (what start runs)")
+    parser.add_argument("--one-call-at-a-time", action="store_true", help="with --serve: answer calls in turn")
     args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, one_call_at_a_time=args.one_call_at_a_time)
+        return 0
 
     endpoint = args.endpoint or f"http://{HOST}:{args.port or int(os.environ.get('MOTO_PORT') or free_port())}"
     os.environ.update(environment(endpoint))
