@@ -59,8 +59,12 @@ def hub_session() -> boto3.session.Session:
     """The portal's own identity: the Organization's management account or a delegated admin."""
     global _hub_session
     with _lock:
+        if _hub_session is not None:
+            return _hub_session
+    session = boto3.session.Session(region_name=settings.AWS_REGION, botocore_session=_botocore_session())
+    with _lock:
         if _hub_session is None:
-            _hub_session = boto3.session.Session(region_name=settings.AWS_REGION)
+            _hub_session = session
         return _hub_session
 
 
@@ -71,9 +75,7 @@ def hub_client(service: str, region: str | None = None):
 
 def member_client(account_id: str, service: str, region: str | None = None):
     """A cached client inside a sandbox account, reached by assuming the access role."""
-    return _cached_client(
-        (account_id, region or settings.AWS_REGION, service), lambda: _member_session(account_id)
-    )
+    return _cached_client((account_id, region or settings.AWS_REGION, service), lambda: _member_session(account_id))
 
 
 def _cached_client(key: tuple[str, str, str], session_factory):
@@ -84,8 +86,12 @@ def _cached_client(key: tuple[str, str, str], session_factory):
     if client is not None and fresh:
         return client
     session = session_factory()
-    with _first_build(service):
+    with _first_build(service) as first:
         client = session.client(service, region_name=region, config=RETRY_CONFIG, **_endpoint())
+        if first:
+            # Paginators are parsed on a client's first get_paginator, into the shared loader:
+            # do it here, alone, not in every thread of a fan-out at once.
+            client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
     with _lock:
         _clients[key] = client
     return client
@@ -93,18 +99,18 @@ def _cached_client(key: tuple[str, str, str], session_factory):
 
 @contextlib.contextmanager
 def _first_build(service: str):
-    """Build the first client of a service in this process alone.
+    """Build the first client of a service in this process alone; yields whether this is the first.
 
     Threads fanning out to many accounts at once would otherwise all miss the shared loader's
     cache together and each parse the same service model and endpoint rules, under the GIL.
     """
     if service in _built_services:
-        yield
+        yield False
         return
     with _lock:
         first = _first_build_locks.setdefault(service, threading.Lock())
     with first:
-        yield
+        yield service not in _built_services
         _built_services.add(service)
 
 
