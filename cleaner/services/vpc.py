@@ -434,10 +434,82 @@ class TransitGatewayPeeringAttachment(Resource):
 
 
 @resource(
+    "ec2.transit_gateway_route_table",
+    depends_on=[
+        "ec2.transit_gateway_vpc_attachment",
+        "ec2.transit_gateway_peering_attachment",
+        "ec2.vpn_connection",
+    ],
+)
+class TransitGatewayRouteTable(Resource):
+    # A transit gateway's default route table goes with the gateway; a table a workshop added
+    # goes first. AWS refuses to delete one still associated with an attachment or receiving its
+    # routes: the attachments go before it, and what their deletion has not undone yet (AWS
+    # deletes attachments asynchronously) is undone here.
+
+    def list(self) -> Iterator[Item]:
+        for table in describe(self.client, "describe_transit_gateway_route_tables", "TransitGatewayRouteTables"):
+            if table["State"] in GOING:
+                continue
+            if table.get("DefaultAssociationRouteTable") or table.get("DefaultPropagationRouteTable"):
+                continue
+            yield tagged(
+                table, "TransitGatewayRouteTableId", table.get("CreationTime"),
+                extra={"transit_gateway": table.get("TransitGatewayId", "")},
+            )  # fmt: skip
+
+    def prepare(self, item: Item) -> None:
+        table = {"TransitGatewayRouteTableId": item.id}
+        associated = [
+            tie["TransitGatewayAttachmentId"]
+            for tie in describe(self.client, "get_transit_gateway_route_table_associations", "Associations", **table)
+            if tie.get("State") not in ("disassociating", "disassociated")
+        ]
+        propagating = [
+            tie["TransitGatewayAttachmentId"]
+            for tie in describe(
+                self.client,
+                "get_transit_gateway_route_table_propagations",
+                "TransitGatewayRouteTablePropagations",
+                **table,
+            )  # fmt: skip
+            if tie.get("State") not in ("disabling", "disabled")
+        ]
+        if not associated and not propagating:
+            return
+        # An attachment on its way out still shows its ties for a while; they go with it.
+        alive = self._live_attachments(item.extra.get("transit_gateway", ""))
+        gone = ("InvalidAssociation.NotFound", "InvalidTransitGatewayAttachmentID.NotFound")
+        for attachment in (a for a in associated if a in alive):
+            with unless(*gone):
+                self.client.disassociate_transit_gateway_route_table(**table, TransitGatewayAttachmentId=attachment)
+        for attachment in (a for a in propagating if a in alive):
+            with unless(*gone):
+                self.client.disable_transit_gateway_route_table_propagation(
+                    **table, TransitGatewayAttachmentId=attachment
+                )
+
+    def _live_attachments(self, transit_gateway: str) -> set[str]:
+        finished = GOING | {"failed", "rejected"}
+        filters = [{"Name": "transit-gateway-id", "Values": [transit_gateway]}] if transit_gateway else []
+        return {
+            attachment["TransitGatewayAttachmentId"]
+            for attachment in describe(
+                self.client, "describe_transit_gateway_attachments", "TransitGatewayAttachments", Filters=filters
+            )
+            if attachment.get("State") not in finished
+        }
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_transit_gateway_route_table(TransitGatewayRouteTableId=item.id)
+
+
+@resource(
     "ec2.transit_gateway",
     depends_on=[
         "ec2.transit_gateway_vpc_attachment",
         "ec2.transit_gateway_peering_attachment",
+        "ec2.transit_gateway_route_table",
         "ec2.vpn_connection",
     ],
 )

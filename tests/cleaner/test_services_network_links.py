@@ -118,6 +118,66 @@ def test_peered_transit_gateways_lose_their_peering_first(account):
     assert items_of(account, "ec2.transit_gateway") == {}
 
 
+def test_a_route_table_a_workshop_added_goes_after_its_attachments_and_before_its_gateway(account):
+    ec2 = ec2_of(account)
+    vpc, subnet = vpc_with_subnet(ec2)
+    hub = ec2.create_transit_gateway(Description="lab hub")["TransitGateway"]["TransitGatewayId"]
+    attachment = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=hub, VpcId=vpc, SubnetIds=[subnet])[
+        "TransitGatewayVpcAttachment"
+    ]["TransitGatewayAttachmentId"]
+    added = ec2.create_transit_gateway_route_table(TransitGatewayId=hub)["TransitGatewayRouteTable"][
+        "TransitGatewayRouteTableId"
+    ]
+    ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=added, TransitGatewayAttachmentId=attachment)
+    ec2.enable_transit_gateway_route_table_propagation(
+        TransitGatewayRouteTableId=added, TransitGatewayAttachmentId=attachment
+    )
+    tables = ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]
+    [default] = [t["TransitGatewayRouteTableId"] for t in tables if t.get("DefaultAssociationRouteTable")]
+    assert set(items_of(account, "ec2.transit_gateway_route_table")) == {added}  # the default goes with its gateway
+    log = CallLog().watch(account, "ec2")
+
+    result = sweep(account)
+
+    assert result.passes[-1] == []
+    removed = log.index("DeleteTransitGatewayRouteTable", TransitGatewayRouteTableId=added)
+    assert log.index("DeleteTransitGatewayVpcAttachment", TransitGatewayAttachmentId=attachment) < removed
+    assert removed < log.index("DeleteTransitGateway", TransitGatewayId=hub)
+    deleted_tables = [call["TransitGatewayRouteTableId"] for call in log.named("DeleteTransitGatewayRouteTable")]
+    assert deleted_tables == [added] and default != added  # the default one went with its gateway
+    assert items_of(account, "ec2.transit_gateway_route_table") == {}
+
+
+def test_a_route_table_still_in_use_is_disassociated_and_its_propagation_disabled_before_it_is_deleted(account):
+    # AWS refuses DeleteTransitGatewayRouteTable while an attachment is associated with the table
+    # or propagates to it (moto does not): with the attachment still there, as when AWS has not
+    # finished deleting it, both ties are undone first.
+    ec2 = ec2_of(account)
+    vpc, subnet = vpc_with_subnet(ec2)
+    hub = ec2.create_transit_gateway(Description="lab hub")["TransitGateway"]["TransitGatewayId"]
+    attachment = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=hub, VpcId=vpc, SubnetIds=[subnet])[
+        "TransitGatewayVpcAttachment"
+    ]["TransitGatewayAttachmentId"]
+    table = ec2.create_transit_gateway_route_table(TransitGatewayId=hub)["TransitGatewayRouteTable"][
+        "TransitGatewayRouteTableId"
+    ]
+    ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment)
+    ec2.enable_transit_gateway_route_table_propagation(
+        TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
+    )
+    log = CallLog().watch(account, "ec2")
+    resource = REGISTRY["ec2.transit_gateway_route_table"](SweepContext(account, REGION))
+    item = items_of(account, "ec2.transit_gateway_route_table")[table]
+
+    resource.prepare(item)
+    resource.delete(item)
+
+    deleted = log.index("DeleteTransitGatewayRouteTable", TransitGatewayRouteTableId=table)
+    ties = {"TransitGatewayRouteTableId": table, "TransitGatewayAttachmentId": attachment}
+    assert log.index("DisassociateTransitGatewayRouteTable", **ties) < deleted
+    assert log.index("DisableTransitGatewayRouteTablePropagation", **ties) < deleted
+
+
 def test_a_transit_gateway_shared_by_another_account_is_left_to_its_owner(account):
     our_types(NETWORK_MODULES)
     gateways = REGISTRY["ec2.transit_gateway"](SweepContext(account, REGION))
@@ -285,6 +345,8 @@ def test_what_links_a_vpc_elsewhere_and_spot_capacity_are_planned_in_the_order_a
     assert before("ec2.vpn_connection", "ec2.transit_gateway")
     assert before("ec2.transit_gateway_vpc_attachment", "ec2.transit_gateway")
     assert before("ec2.transit_gateway_peering_attachment", "ec2.transit_gateway")
+    assert before("ec2.transit_gateway_vpc_attachment", "ec2.transit_gateway_route_table")
+    assert before("ec2.transit_gateway_route_table", "ec2.transit_gateway")
     assert before("ec2.transit_gateway_vpc_attachment", "ec2.subnet")
     assert before("ec2.spot_fleet_request", "ec2.spot_instance_request")
     assert before("ec2.spot_instance_request", "ec2.instance")
