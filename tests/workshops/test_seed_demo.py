@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User
-from workshops.models import Stage, StageChange, Topic, Workshop
+from notifications.models import EmailKind, OutboundEmail
+from stats.selectors import account_manager_figures, programme_totals
+from workshops import tasks
+from workshops.models import Registration, RegistrationStatus, Stage, StageChange, SurveyAnswer, Topic, Workshop
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +33,8 @@ def seed(*args) -> str:
 
 def counts() -> dict[str, int]:
     return {
-        model.__name__: model.objects.count() for model in (User, CustomerOrganisation, Topic, Workshop, StageChange)
+        model.__name__: model.objects.count()
+        for model in (User, CustomerOrganisation, Topic, Workshop, StageChange, Registration, SurveyAnswer)
     }
 
 
@@ -123,3 +127,126 @@ def test_force_runs_it_without_debug(settings):
     settings.DEBUG = False
     seed("--force")
     assert Workshop.objects.exists()
+
+
+# --- The customers at the workshops ---------------------------------------------------------------
+
+WITH_PEOPLE = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING, Stage.CLOSED)
+
+
+def test_customers_registered_for_every_workshop_that_was_open_and_kept_their_people(debug):
+    assert "registrations" in seed()
+    for workshop in Workshop.objects.filter(stage__in=WITH_PEOPLE):
+        confirmed = workshop.registrations.filter(status=RegistrationStatus.CONFIRMED).count()
+        assert 3 <= confirmed <= workshop.capacity, workshop.title
+        assert workshop.capacity > 1 and confirmed > 1, "a believable room, not one person"
+    # The anonymised workshop's people would have to be anonymised; the others never had registration open.
+    assert not Registration.objects.exclude(workshop__stage__in=WITH_PEOPLE).exists()
+    assert not Registration.objects.filter(attendee__is_staff=True).exists()
+
+
+def test_a_full_workshop_has_a_waitlist_and_none_is_overbooked(debug):
+    seed()
+    full = [
+        workshop
+        for workshop in Workshop.objects.filter(stage__in=WITH_PEOPLE)
+        if workshop.registrations.filter(status=RegistrationStatus.CONFIRMED).count() == workshop.capacity
+    ]
+    assert full, "no workshop is full"
+    assert any(w.registrations.filter(status=RegistrationStatus.WAITLISTED).exists() for w in full)
+    # The waitlist only ever forms behind a full room.
+    for workshop in Workshop.objects.filter(registrations__status=RegistrationStatus.WAITLISTED).distinct():
+        assert workshop in full
+
+
+def test_most_registrations_come_through_an_account_managers_invitation_link(debug):
+    seed()
+    attributed = Registration.objects.filter(account_manager__isnull=False).select_related("invitation", "workshop")
+    assert attributed.count() > Registration.objects.filter(account_manager__isnull=True).count() > 0
+    for registration in attributed:
+        assert registration.invitation.account_manager_id == registration.account_manager_id
+        assert registration.workshop.account_managers.filter(pk=registration.account_manager_id).exists()
+    assert len({r.account_manager_id for r in attributed}) == 3, "every demo AM has customers to show"
+
+
+def test_closed_workshops_have_their_check_in_list_ticked_and_survey_answers(debug):
+    seed()
+    closed = Workshop.objects.filter(stage=Stage.CLOSED)
+    assert closed.count() == 2
+    no_shows = 0
+    for workshop in closed:
+        seated = workshop.registrations.filter(status=RegistrationStatus.CONFIRMED)
+        attended = seated.filter(attended=True)
+        assert not seated.filter(attended__isnull=True).exists(), "the SA ticked the whole list"
+        assert seated.filter(attended__isnull=False, attendance_marked_by__isnull=True).count() == 0
+        assert attended.count() > seated.filter(attended=False).count()
+        no_shows += seated.filter(attended=False).count()
+        answers = SurveyAnswer.objects.filter(workshop=workshop)
+        assert attended.count() / 2 < answers.count() <= attended.count()
+        assert not answers.exclude(registration__attended=True).exists(), "a no-show has nothing to rate"
+    assert no_shows >= 1
+    answers = SurveyAnswer.objects.all()
+    assert len(set(answers.values_list("satisfaction", flat=True))) >= 3
+    assert answers.filter(would_recommend=False).exists() and answers.filter(would_recommend=True).exists()
+    assert answers.exclude(comment="").exists() and answers.filter(comment="").exists()
+
+
+def test_a_running_workshop_is_being_checked_in(debug):
+    seed()
+    running = Workshop.objects.get(stage=Stage.RUNNING)
+    seated = running.registrations.filter(status=RegistrationStatus.CONFIRMED)
+    assert seated.filter(attended=True).exists() and seated.filter(attended__isnull=True).exists()
+    assert not SurveyAnswer.objects.filter(workshop__stage__in=(Stage.RUNNING, Stage.REGISTRATION_CLOSED)).exists()
+
+
+def test_the_peoples_times_follow_the_workshops_dates(debug):
+    seed()
+    now = timezone.now()
+    for registration in Registration.objects.select_related("workshop"):
+        workshop = registration.workshop
+        assert registration.queued_at <= min(workshop.registration_deadline, now), workshop.title
+        if registration.confirmed_at:
+            assert registration.confirmed_at <= workshop.registration_deadline
+        if registration.attendance_marked_at:
+            assert workshop.starts_at <= registration.attendance_marked_at <= min(workshop.ends_at, now)
+    for answer in SurveyAnswer.objects.select_related("workshop"):
+        assert answer.workshop.ends_at <= answer.answered_at <= now
+
+
+def test_the_statistics_and_the_account_managers_figures_are_not_empty(debug):
+    seed()
+    totals = programme_totals()
+    assert totals.attendees >= 10 and totals.customers >= 3
+    assert totals.answers >= 5 and 3.5 <= totals.satisfaction < 5
+    assert 0 < totals.recommend < totals.answers
+    figures = [f for f in account_manager_figures() if f.account_manager_id is not None]
+    assert sum(f.attended for f in figures) > 0 and sum(f.no_shows for f in figures) > 0
+
+
+def test_registrations_are_emailed_with_the_workshops_real_dates(
+    debug, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.CPP_EMAIL_MAX_PER_SECOND = 0
+    # Only the registrations' emails: the stage side effects would reach for the (absent) fake AWS.
+    monkeypatch.setattr(tasks.run_stage_side_effects, "delay", lambda *args, **kwargs: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        seed()
+    for registration in Registration.objects.all():
+        seated = registration.status == RegistrationStatus.CONFIRMED
+        kind = EmailKind.REGISTRATION_CONFIRMED if seated else EmailKind.WAITLISTED
+        assert OutboundEmail.objects.filter(registration=registration, kind=kind).count() == 1
+    # The emails were written after the workshops were dated back: no reminder of one already under way.
+    reminders = OutboundEmail.objects.filter(kind__in=(EmailKind.REMINDER_WEEK, EmailKind.REMINDER_DAY))
+    assert reminders.exists()
+    for reminder in reminders.select_related("workshop"):
+        assert timezone.now() < reminder.scheduled_at < reminder.workshop.starts_at
+
+
+def test_a_second_run_adds_no_registrations_or_answers(debug):
+    seed()
+    registrations = list(Registration.objects.order_by("pk").values_list("pk", "status", "attended"))
+    answers = SurveyAnswer.objects.count()
+    second = seed()
+    assert list(Registration.objects.order_by("pk").values_list("pk", "status", "attended")) == registrations
+    assert SurveyAnswer.objects.count() == answers
+    assert "registrations" not in second

@@ -4,7 +4,9 @@ Demo staff get fixed, printed passwords, which is why the command refuses to run
 on (or --force). Everything is keyed on emails, organisation names and workshop titles, so a
 second run creates nothing and prints the same logins. Workshops reach their stages only through
 the stage services, as in real use; past workshops are moved while their dates are still ahead
-and then dated back, because publishing needs a registration deadline in the future.
+and then dated back, because publishing needs a registration deadline in the future. Customers
+register, are checked in and answer the survey on the way (_demo_attendance), through the same
+services as the pages.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils.text import slugify
 from accounts import roles
 from accounts.models import CustomerOrganisation, User, normalise_organisation_name
 from workshops import services
+from workshops.management.commands import _demo_attendance as demo_attendance
 from workshops.models import Stage, Topic, Workshop
 
 
@@ -187,8 +190,9 @@ class DemoWorkshop:
     regions: list[str] = field(default_factory=lambda: ["eu-west-1", "eu-central-1"])
 
 
-# Sized so the published workshops and the publishable Madrid draft together need exactly the
-# fake AWS's 9 sandbox accounts: publishing it shows a full reservation, the Lisboa draft a shortfall.
+# Sized so the published workshops' reservations, the one account the running workshop takes for its
+# attendees when it starts, and the publishable Madrid draft together need exactly the fake AWS's 9
+# sandbox accounts: publishing it shows a full reservation, the Lisboa draft a shortfall.
 WORKSHOPS = [
     DemoWorkshop("Serverless Immersion Day — Madrid", "Serverless", "Madrid", Stage.DRAFT, 21,
                  ("sa1@cpp.example.com",), ("am1@cpp.example.com",), "es", capacity=10, attendees_per_account=5),
@@ -196,14 +200,14 @@ WORKSHOPS = [
                  ("sa2@cpp.example.com",), ("am2@cpp.example.com",), "pt", online=True),
     DemoWorkshop("Containers on Amazon EKS — Milano", "Containers", "Milano", Stage.REGISTRATION_OPEN, 14,
                  ("sa1@cpp.example.com", "sa2@cpp.example.com"), ("am3@cpp.example.com",), "it",
-                 capacity=9, attendees_per_account=3),
+                 capacity=8, attendees_per_account=4),
     DemoWorkshop("Data Lakes and Analytics — Barcelona", "Data & Analytics", "Barcelona", Stage.REGISTRATION_OPEN,
                  10, ("sa1@cpp.example.com",), ("am1@cpp.example.com", "am2@cpp.example.com"), "es",
                  capacity=8, attendees_per_account=4, online=True),
     DemoWorkshop("Security Essentials — Porto", "Security", "Porto", Stage.REGISTRATION_CLOSED, 2,
                  ("sa2@cpp.example.com",), ("am2@cpp.example.com",), "pt", capacity=6, attendees_per_account=3),
     DemoWorkshop("Well-Architected Hands-on — Roma", "Architecture", "Roma", Stage.RUNNING, 0,
-                 ("sa1@cpp.example.com",), ("am3@cpp.example.com",), "it", capacity=6, attendees_per_account=1),
+                 ("sa1@cpp.example.com",), ("am3@cpp.example.com",), "it", capacity=6, attendees_per_account=6),
     DemoWorkshop("Serverless Immersion Day — Valencia", "Serverless", "Valencia", Stage.CLOSED, -5,
                  ("sa1@cpp.example.com",), ("am1@cpp.example.com",), "es"),
     DemoWorkshop("Data Lakes and Analytics — Torino", "Data & Analytics", "Torino", Stage.CLOSED, -9,
@@ -221,15 +225,18 @@ class Created:
     organisations: int = 0
     topics: int = 0
     workshops: int = 0
+    registrations: int = 0
+    answers: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.people, self.organisations, self.topics, self.workshops))
+        return any((self.people, self.organisations, self.topics, self.workshops, self.registrations, self.answers))
 
 
 class Command(BaseCommand):
     help = (
         "Fill the portal with demo data: staff with printed logins, customer organisations and "
-        "customers, and workshops in every stage. Safe to run again; refuses without DEBUG."
+        "customers, workshops in every stage, and customers registered for them, checked in and answering "
+        "the survey. Safe to run again; refuses without DEBUG."
     )
 
     def add_arguments(self, parser):
@@ -252,7 +259,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo data created: {created.people} people, {created.organisations} organisations, "
-                    f"{created.topics} topics, {created.workshops} workshops."
+                    f"{created.topics} topics, {created.workshops} workshops, "
+                    f"{created.registrations} registrations, {created.answers} survey answers."
                 )
             )
         else:
@@ -330,11 +338,11 @@ class Command(BaseCommand):
         for spec in WORKSHOPS:
             if Workshop.objects.filter(title=spec.title).exists():
                 continue
-            self._workshop(spec, topics[spec.topic], now)
+            self._workshop(spec, topics[spec.topic], now, created)
             created.workshops += 1
 
     @transaction.atomic
-    def _workshop(self, spec: DemoWorkshop, topic: Topic, now: datetime) -> Workshop:
+    def _workshop(self, spec: DemoWorkshop, topic: Topic, now: datetime, created: Created) -> Workshop:
         starts_at, ends_at = _times(spec, now)
         deadline = min(starts_at - timedelta(days=spec.deadline_days_before), starts_at)
         path = PATHS[spec.stage]
@@ -364,6 +372,7 @@ class Command(BaseCommand):
         workshop.owners.set(owners)
         workshop.account_managers.set(User.objects.filter(email__in=spec.account_managers))
 
+        registrations = []
         for service, by_hand in path:
             kwargs = {"workshop_id": workshop.pk, "actor": owners[0] if by_hand else None}
             if service is services.workshop_cancel:
@@ -371,10 +380,22 @@ class Command(BaseCommand):
             elif not by_hand:
                 kwargs["automatic"] = True  # what beat would have done at the workshop's own times
             service(**kwargs)
+            # Customers act at the stage the real pages would let them: registering while registration is
+            # open, checked in once the workshop runs, answering the survey once it has closed.
+            if service is services.workshop_publish:
+                registrations = demo_attendance.registrations_create(workshop=workshop)
+                created.registrations += len(registrations)
+            elif service is services.workshop_start:
+                demo_attendance.attendance_mark(workshop=workshop, actor=owners[0])
+            elif service is services.workshop_close:
+                created.answers += demo_attendance.survey_answers_create(workshop=workshop)
 
         if offset:
             Workshop.objects.filter(pk=workshop.pk).update(
                 starts_at=starts_at, ends_at=ends_at, registration_deadline=deadline
+            )
+            demo_attendance.registrations_date_back(
+                workshop=workshop, registrations=registrations, starts_at=starts_at, ends_at=ends_at, deadline=deadline
             )
         return workshop
 
