@@ -83,7 +83,7 @@ def moto_in_its_own_process():
 
     port = fake_aws.free_port()
     endpoint = f"http://{fake_aws.HOST}:{port}"
-    server = subprocess.Popen(fake_aws.server_command(port, one_call_at_a_time=True))  # noqa: S603
+    server = subprocess.Popen(fake_aws.server_command(port, one_call_at_a_time=True, managed_policies=False))  # noqa: S603
     saved = dict(os.environ)
     try:
         fake_aws.wait_until_up(endpoint, process=server)

@@ -73,21 +73,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_command(port: int, *, one_call_at_a_time: bool = False) -> list[str]:
+def server_command(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool = True) -> list[str]:
     """moto's server (see `serve`), bound to loopback only: it answers anyone, with anything."""
     return [
         sys.executable, "-m", "cpp_portal.fake_aws", "--serve", str(port),
         *(["--one-call-at-a-time"] if one_call_at_a_time else []),
+        *([] if managed_policies else ["--no-managed-policies"]),
     ]  # fmt: skip
 
 
-def serve(port: int, *, one_call_at_a_time: bool = False) -> None:
+def serve(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool = True) -> None:
     """moto's own WSGI application on HOST:port, until the process is stopped.
 
-    moto's `moto.server` answers a call to a service it lacks (Cloud9) with a 500 from a crash,
-    which botocore retries and the cleaner must report as a failed listing on every scan, so no
-    sweep of the local stack could finish clean. Here it is a bare 404, as moto in-process answers
-    and as cleaner.services.cloud9 takes to mean "not offered".
+    moto's `moto.server` answers a call to a service it lacks (Cloud9), or to an action of a service
+    it lacks (EC2's transit gateway Connect), with a 500 from a crash, which botocore retries and
+    the cleaner must report as a failed listing on every scan, so no sweep of the local stack could
+    finish clean. Here a service moto lacks is a bare 404, as moto in-process answers and as
+    cleaner.services.cloud9 takes to mean "not offered", and an action it lacks is AWS's own
+    answer to an unknown action, InvalidAction.
+
+    With `managed_policies`, every account has AWS's managed IAM policies, as in AWS: workshops
+    give attendees policies such as PowerUserAccess, and attaching one moto does not have fails.
+    They cost about a second per account, the first time it uses IAM.
 
     `one_call_at_a_time` is for benchmarks: moto is GIL-bound, and threads inside it at once only
     fight over the GIL and its global backend lock, so answering in turn costs less CPU per call.
@@ -99,8 +106,15 @@ def serve(port: int, *, one_call_at_a_time: bool = False) -> None:
     from werkzeug.exceptions import NotFound
     from werkzeug.serving import make_server
 
+    if managed_policies:
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # read by moto as each account's IAM starts
+
     def create_app(service: str | None):
-        return create_backend_app(service) if service else NotFound()
+        if not service:
+            return NotFound()
+        app = create_backend_app(service)
+        app.register_error_handler(NotImplementedError, _not_implemented)
+        return app
 
     moto = DomainDispatcherApplication(create_app)
     application = moto
@@ -113,6 +127,16 @@ def serve(port: int, *, one_call_at_a_time: bool = False) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line for every call costs more than the call
     make_server(HOST, port, application, threaded=True, request_handler=MotoRequestHandler).serve_forever()
+
+
+def _not_implemented(error: NotImplementedError):
+    """AWS's answer to an action it does not know, readable by every protocol's parser."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidAction</Code>'
+        f"<Message>not offered by the local fake AWS: {error}</Message></Error></Errors></Response>"
+    )
+    # JSON protocols take the code from this header when the body is not JSON.
+    return body, 400, {"Content-Type": "text/xml", "x-amzn-ErrorType": "InvalidAction"}
 
 
 def environment(endpoint: str, sandbox_ou_id: str | None = None) -> dict[str, str]:
@@ -227,9 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help="prepare a moto that already runs here instead of starting one")
     parser.add_argument("--serve", type=int, metavar="PORT", help="only run moto's server on PORT (what start runs)")
     parser.add_argument("--one-call-at-a-time", action="store_true", help="with --serve: answer calls in turn")
+    parser.add_argument(
+        "--no-managed-policies", action="store_true", help="with --serve: without AWS's managed IAM policies"
+    )
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, one_call_at_a_time=args.one_call_at_a_time)
+        serve(args.serve, one_call_at_a_time=args.one_call_at_a_time, managed_policies=not args.no_managed_policies)
         return 0
 
     endpoint = args.endpoint or f"http://{HOST}:{args.port or int(os.environ.get('MOTO_PORT') or free_port())}"

@@ -189,6 +189,20 @@ def test_make_run_serves_the_admin_runs_tasks_and_stops_everything(stack):
     )
     assert stamped, f"the worker never ran the publish side effects:\n{output.tail()}"
 
+    # The demo's running workshop gets its attendees' credentials from the fake AWS, which must
+    # have the AWS-managed policy the workshop gives them.
+    def credentials_of_the_running_workshop() -> list[str]:
+        rows = query(
+            database,
+            "SELECT c.status FROM workshops_credential c JOIN workshops_registration r ON r.id = c.registration_id "
+            "JOIN workshops_workshop w ON w.id = r.workshop_id WHERE w.stage = 'running'",
+        )
+        return [status for (status,) in rows]
+
+    settled = poll(lambda: (found := credentials_of_the_running_workshop()) and "pending" not in found, timeout=60)
+    statuses = credentials_of_the_running_workshop()
+    assert settled and set(statuses) == {"ready"}, f"credentials: {statuses}\n{output.tail()}"
+
     process.send_signal(signal.SIGINT)
     assert process.wait(20) == 0, output.tail()
     assert poll(lambda: not processes_of(local_dir), timeout=5), (

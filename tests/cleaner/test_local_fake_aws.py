@@ -1,4 +1,5 @@
-"""The cleaner against the local fake AWS that `make run` starts: moto's server in its own process.
+"""The local fake AWS that `make run` starts (moto's server in its own process), as the cleaner and
+provisioning meet it.
 
 moto in-process (the rest of these tests) and moto's server do not answer alike: a service moto
 lacks (Cloud9) is a bare 404 in one and was a 500 from a crash in the other, which the sweep had to
@@ -51,6 +52,14 @@ def test_a_service_moto_lacks_is_a_bare_404_not_a_crash(local_fake_aws):
     answer = raised.value.response
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert answer["ResponseMetadata"]["RetryAttempts"] == 0  # nothing for botocore to retry
+
+
+def test_the_managed_policy_a_demo_workshop_gives_its_attendees_can_be_attached(local_fake_aws):
+    iam = member_client(sandbox_account(local_fake_aws), "iam")
+    iam.create_user(UserName="attendee-01")
+    iam.attach_user_policy(UserName="attendee-01", PolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    attached = iam.list_attached_user_policies(UserName="attendee-01")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["PowerUserAccess"]
 
 
 def test_a_sweep_of_a_sandbox_account_finishes_clean(local_fake_aws):
