@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 
 from cleaner.context import SweepContext
 from cleaner.engine import resource_types
+from cleaner.engine import sweep as engine_sweep
 from cleaner.registry import REGISTRY, Item
 from cleaner.services.vpc import HOLDS_NETWORK_INTERFACES
 from tests.cleaner.test_services_compute_network import (
@@ -27,6 +28,8 @@ from tests.cleaner.test_services_compute_network import (
     sweep,
 )
 from tests.workshops.aws_fakes import fake_aws
+
+CONNECT_TYPES = ("ec2.transit_gateway_connect_peer", "ec2.transit_gateway_connect")
 
 
 @pytest.fixture
@@ -109,7 +112,7 @@ def test_peered_transit_gateways_lose_their_peering_first(account):
     assert items_of(account, "ec2.transit_gateway_peering_attachment")[peering].extra == {"to_reject": False}
     log = CallLog().watch(account, "ec2")
 
-    sweep(account, ("cleaner.services.vpc",))
+    sweep(account, ("cleaner.services.vpc", "cleaner.services.vpc_links"))
 
     unpeered = log.index("DeleteTransitGatewayPeeringAttachment", TransitGatewayAttachmentId=peering)
     assert unpeered < log.index("DeleteTransitGateway", TransitGatewayId=east)
@@ -178,6 +181,48 @@ def test_a_route_table_still_in_use_is_disassociated_and_its_propagation_disable
     assert log.index("DisableTransitGatewayRouteTablePropagation", **ties) < deleted
 
 
+def test_connect_peers_go_before_their_connect_attachment_and_it_before_its_transport(account):
+    # moto lacks transit gateway Connect: Stubber plays the real API.
+    ec2 = ec2_of(account)
+    peer = {"TransitGatewayConnectPeerId": "tgw-connect-peer-0a1", "TransitGatewayAttachmentId": "tgw-attach-c1"}
+    connect = {
+        "TransitGatewayAttachmentId": "tgw-attach-c1", "TransportTransitGatewayAttachmentId": "tgw-attach-v1",
+        "TransitGatewayId": "tgw-0a1", "Tags": [{"Key": "Name", "Value": "sd-wan"}],
+    }  # fmt: skip
+    resources = {name: REGISTRY[name](SweepContext(account, REGION)) for name in CONNECT_TYPES}
+    with Stubber(ec2) as stub:
+        stub.add_response(
+            "describe_transit_gateway_connect_peers",
+            {"TransitGatewayConnectPeers": [{**peer, "State": "available"}, {**peer, "State": "deleting"}]},
+        )
+        stub.add_response(
+            "describe_transit_gateway_connects",
+            {"TransitGatewayConnects": [{**connect, "State": "available"}, {**connect, "State": "deleted"}]},
+        )
+        peers = list(resources["ec2.transit_gateway_connect_peer"].list())
+        connects = list(resources["ec2.transit_gateway_connect"].list())
+        stub.add_response(
+            "delete_transit_gateway_connect_peer",
+            {},
+            {"TransitGatewayConnectPeerId": peer["TransitGatewayConnectPeerId"]},
+        )
+        stub.add_response("delete_transit_gateway_connect", {}, {"TransitGatewayAttachmentId": "tgw-attach-c1"})
+        resources["ec2.transit_gateway_connect_peer"].delete(peers[0])
+        resources["ec2.transit_gateway_connect"].delete(connects[0])
+        stub.assert_no_pending_responses()
+
+    assert [item.id for item in peers] == ["tgw-connect-peer-0a1"]  # the one deleting counts as gone
+    assert [(item.id, item.name) for item in connects] == [("tgw-attach-c1", "sd-wan")]
+
+
+def test_where_transit_gateway_connect_is_not_offered_the_sweep_counts_it_as_empty(account):
+    types = [REGISTRY[name] for name in CONNECT_TYPES]
+
+    outcome = engine_sweep(SweepContext(account, REGION), types, dry_run=False)
+
+    assert outcome.converged and outcome.unavailable == set(CONNECT_TYPES) and outcome.list_errors == {}
+
+
 def test_a_transit_gateway_shared_by_another_account_is_left_to_its_owner(account):
     our_types(NETWORK_MODULES)
     gateways = REGISTRY["ec2.transit_gateway"](SweepContext(account, REGION))
@@ -235,7 +280,7 @@ def test_a_peering_request_from_another_account_is_rejected_not_deleted():
         assert items_of(accepter, "ec2.vpc_peering_connection")[peering].extra == {"to_reject": True}
         log = CallLog().watch(accepter, "ec2")
 
-        sweep(accepter, ("cleaner.services.vpc",))
+        sweep(accepter, ("cleaner.services.vpc", "cleaner.services.vpc_links"))
 
         assert log.named("RejectVpcPeeringConnection") == [{"VpcPeeringConnectionId": peering}]
         assert log.named("DeleteVpcPeeringConnection") == []
@@ -347,6 +392,9 @@ def test_what_links_a_vpc_elsewhere_and_spot_capacity_are_planned_in_the_order_a
     assert before("ec2.transit_gateway_peering_attachment", "ec2.transit_gateway")
     assert before("ec2.transit_gateway_vpc_attachment", "ec2.transit_gateway_route_table")
     assert before("ec2.transit_gateway_route_table", "ec2.transit_gateway")
+    assert before("ec2.transit_gateway_connect_peer", "ec2.transit_gateway_connect")
+    for then in ("ec2.transit_gateway_vpc_attachment", "ec2.transit_gateway_route_table", "ec2.transit_gateway"):
+        assert before("ec2.transit_gateway_connect", then), then
     assert before("ec2.transit_gateway_vpc_attachment", "ec2.subnet")
     assert before("ec2.spot_fleet_request", "ec2.spot_instance_request")
     assert before("ec2.spot_instance_request", "ec2.instance")
