@@ -17,7 +17,7 @@ from cleaner.engine import resource_types
 from cleaner.engine import sweep as engine_sweep
 from cleaner.registry import REGISTRY, Item
 from cleaner.services.vpc import HOLDS_NETWORK_INTERFACES
-from tests.cleaner.test_services_compute_network import (
+from tests.cleaner.network_sweep import (
     NETWORK_MODULES,
     PUBLIC_IMAGE,
     REGION,
