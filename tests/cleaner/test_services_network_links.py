@@ -121,20 +121,26 @@ def test_peered_transit_gateways_lose_their_peering_first(account):
     assert items_of(account, "ec2.transit_gateway") == {}
 
 
-def test_a_route_table_a_workshop_added_goes_after_its_attachments_and_before_its_gateway(account):
-    ec2 = ec2_of(account)
+def gateway_with_an_added_route_table(ec2) -> tuple[str, str, str]:
+    """A transit gateway, a VPC attached to it, and a route table of its own that the attachment is
+    associated with and propagates to: (gateway, attachment, table)."""
     vpc, subnet = vpc_with_subnet(ec2)
     hub = ec2.create_transit_gateway(Description="lab hub")["TransitGateway"]["TransitGatewayId"]
     attachment = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=hub, VpcId=vpc, SubnetIds=[subnet])[
         "TransitGatewayVpcAttachment"
     ]["TransitGatewayAttachmentId"]
-    added = ec2.create_transit_gateway_route_table(TransitGatewayId=hub)["TransitGatewayRouteTable"][
+    table = ec2.create_transit_gateway_route_table(TransitGatewayId=hub)["TransitGatewayRouteTable"][
         "TransitGatewayRouteTableId"
     ]
-    ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=added, TransitGatewayAttachmentId=attachment)
-    ec2.enable_transit_gateway_route_table_propagation(
-        TransitGatewayRouteTableId=added, TransitGatewayAttachmentId=attachment
-    )
+    ties = {"TransitGatewayRouteTableId": table, "TransitGatewayAttachmentId": attachment}
+    ec2.associate_transit_gateway_route_table(**ties)
+    ec2.enable_transit_gateway_route_table_propagation(**ties)
+    return hub, attachment, table
+
+
+def test_a_route_table_a_workshop_added_goes_after_its_attachments_and_before_its_gateway(account):
+    ec2 = ec2_of(account)
+    hub, attachment, added = gateway_with_an_added_route_table(ec2)
     tables = ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]
     [default] = [t["TransitGatewayRouteTableId"] for t in tables if t.get("DefaultAssociationRouteTable")]
     assert set(items_of(account, "ec2.transit_gateway_route_table")) == {added}  # the default goes with its gateway
@@ -156,18 +162,7 @@ def test_a_route_table_still_in_use_is_disassociated_and_its_propagation_disable
     # or propagates to it (moto does not): with the attachment still there, as when AWS has not
     # finished deleting it, both ties are undone first.
     ec2 = ec2_of(account)
-    vpc, subnet = vpc_with_subnet(ec2)
-    hub = ec2.create_transit_gateway(Description="lab hub")["TransitGateway"]["TransitGatewayId"]
-    attachment = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=hub, VpcId=vpc, SubnetIds=[subnet])[
-        "TransitGatewayVpcAttachment"
-    ]["TransitGatewayAttachmentId"]
-    table = ec2.create_transit_gateway_route_table(TransitGatewayId=hub)["TransitGatewayRouteTable"][
-        "TransitGatewayRouteTableId"
-    ]
-    ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment)
-    ec2.enable_transit_gateway_route_table_propagation(
-        TransitGatewayRouteTableId=table, TransitGatewayAttachmentId=attachment
-    )
+    _hub, attachment, table = gateway_with_an_added_route_table(ec2)
     log = CallLog().watch(account, "ec2")
     resource = REGISTRY["ec2.transit_gateway_route_table"](SweepContext(account, REGION))
     item = items_of(account, "ec2.transit_gateway_route_table")[table]
