@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -43,9 +42,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# The region a call is signed for (SigV4's credential scope): the URL does not say it when moto
-# is a server on loopback.
-SIGNED_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 # botocore's event names use a service's id; cleaner/context.py's rates use its boto3 name.
 SERVICE_NAMES = {"cloudwatch-logs": "logs", "api-gateway": "apigateway"}
 
@@ -95,8 +91,7 @@ def moto_in_its_own_process():
         forget_clients()
         os.environ.clear()
         os.environ.update(saved)
-        server.terminate()
-        server.wait(10)
+        fake_aws.FakeAws(endpoint=endpoint, sandbox_ou_id="", process=server).stop()
 
 
 @contextlib.contextmanager
@@ -131,11 +126,7 @@ def simulated_aws_class():
             account = self._account_of(request)
             time.sleep(self.latency)
             if account != "hub":
-                authorization = request.headers.get("Authorization", b"")
-                if isinstance(authorization, bytes):
-                    authorization = authorization.decode()
-                match = SIGNED_REGION.search(authorization)
-                region = match.group(1) if match else "us-east-1"
+                region = self._region_of(request)
                 name, rate = api_class(SERVICE_NAMES.get(service_id, service_id), operation)
                 key = (account, region, name)
                 with self._lock:

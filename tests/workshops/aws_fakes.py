@@ -180,6 +180,12 @@ class _Raw:
 
 
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_SIGNED_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+
+
+def _authorization(request) -> str:
+    authorization = request.headers.get("Authorization", b"")
+    return authorization.decode() if isinstance(authorization, bytes) else authorization
 
 
 @dataclass
@@ -270,11 +276,14 @@ class BotocoreHooks:
                 self._accounts[parsed["Credentials"]["AccessKeyId"]] = account_id
 
     def _account_of(self, request) -> str:
-        authorization = request.headers.get("Authorization", b"")
-        if isinstance(authorization, bytes):
-            authorization = authorization.decode()
-        match = _ACCESS_KEY.search(authorization)
+        match = _ACCESS_KEY.search(_authorization(request))
         return self._accounts.get(match.group(1), "hub") if match else "hub"
+
+    @staticmethod
+    def _region_of(request) -> str:
+        """The region a call is signed for (SigV4's credential scope); the URL may not say it."""
+        match = _SIGNED_REGION.search(_authorization(request))
+        return match.group(1) if match else "us-east-1"
 
     def _before_send(self, request, event_name: str, **kwargs):
         _, service, operation = event_name.split(".", 2)

@@ -113,6 +113,11 @@ def _customer(handle: str) -> User:
     return User.objects.get(email__istartswith=f"{handle}@", is_staff=False)
 
 
+def _handle(registration: Registration) -> str:
+    """How the tables above name a registration's attendee."""
+    return registration.attendee.email.split("@")[0]
+
+
 def registrations_create(*, workshop: Workshop) -> list[Registration]:
     """Register the workshop's demo customers while it is open, most through their AM's invitation link."""
     attendance = ATTENDANCE.get(workshop.title)
@@ -145,7 +150,7 @@ def attendance_mark(*, workshop: Workshop, actor: User) -> int:
         return 0
     marked = 0
     for registration in _seated(workshop):
-        handle = registration.attendee.email.split("@")[0]
+        handle = _handle(registration)
         if handle in attendance.not_checked_in:
             continue
         registration_attendance_mark(
@@ -162,7 +167,7 @@ def survey_answers_create(*, workshop: Workshop) -> int:
         return 0
     answered = 0
     for registration in _seated(workshop):
-        answer = attendance.answers.get(registration.attendee.email.split("@")[0])
+        answer = attendance.answers.get(_handle(registration))
         if answer is None:
             continue
         survey_answer_create(

@@ -12,7 +12,7 @@ services as the pages.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -229,7 +229,7 @@ class Created:
     answers: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.people, self.organisations, self.topics, self.workshops, self.registrations, self.answers))
+        return any(astuple(self))
 
 
 class Command(BaseCommand):
