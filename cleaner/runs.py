@@ -33,12 +33,13 @@ from cleaner.context import GLOBAL_REGION, SweepContext
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cleaner.registry import Item
 from workshops.models import SandboxAccount, SandboxAccountState, Workshop
+from workshops.sandbox import accounts as sandbox_accounts
 
 log = logging.getLogger(__name__)
 
 Action = CleanupItem.Action
 Status = CleanupTarget.Status
-QUARANTINE_AFTER = 3
+
 DEFAULT_BUDGET_SECONDS = 1800
 # A sweep renews its claim at least this often (every flush); a dead one's claim runs out after LEASE.
 LEASE = timedelta(seconds=120)
@@ -486,7 +487,8 @@ def cleanup_run_finish_if_done(*, run_id: int) -> bool:
             for account in run.accounts.all():
                 swept = by_account.get(account.aws_account_id, [])
                 succeeded = bool(swept) and all(t.status in good for t in swept)
-                states[account.aws_account_id] = _sandbox_account_record_cleanup(account.pk, succeeded=succeeded)
+                record = sandbox_accounts.sandbox_account_record_cleanup
+                states[account.aws_account_id] = record(account.pk, succeeded=succeeded)
         run.summary = _summary(run, by_account, states)
         if run.dry_run:  # a dry run that found things did its job; one that could not look did not
             succeeded = all(t.status != Status.ERROR and not t.failed for t in targets)
@@ -517,23 +519,3 @@ def _summary(run: CleanupRun, by_account: dict[str, list[CleanupTarget]], states
         "accounts": accounts,
         "account_states_changed": bool(states),
     }
-
-
-def _sandbox_account_record_cleanup(account_pk: int, *, succeeded: bool) -> str:
-    """The one place the cleaner moves an account: back to the pool when clean, to quarantine after three failures."""
-    account = SandboxAccount.objects.select_for_update().get(pk=account_pk)
-    fields = ["failed_cleanups", "updated_at"]
-    if succeeded:
-        account.failed_cleanups = 0
-        if account.state == SandboxAccountState.CLEANING:
-            account.state, account.workshop = SandboxAccountState.AVAILABLE, None
-            fields += ["state", "workshop"]
-    else:
-        account.failed_cleanups += 1
-        movable = (SandboxAccountState.CLEANING, SandboxAccountState.AVAILABLE)
-        if account.failed_cleanups >= QUARANTINE_AFTER and account.state in movable:
-            account.state = SandboxAccountState.QUARANTINED
-            fields.append("state")
-            log.warning("sandbox account %s quarantined: %s failed cleanups", account.aws_account_id, QUARANTINE_AFTER)
-    account.save(update_fields=fields)
-    return account.state

@@ -70,3 +70,5 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+# The sandbox side of the workshops app keeps its tasks in its own package.
+app.autodiscover_tasks(["workshops.sandbox"])

@@ -14,9 +14,7 @@ import zoneinfo
 from functools import partial
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -29,14 +27,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
+from cpp_portal.admin_confirm import confirmation_page as _confirmation_page
+from cpp_portal.admin_confirm import confirmed as _confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
-from workshops import guardrails, invitations, services
+from workshops import invitations, services
 from workshops.models import (
-    Credential,
-    CredentialView,
-    SandboxAccount,
-    SandboxAccountState,
     Stage,
     StageChange,
     Topic,
@@ -46,30 +41,8 @@ from workshops.models import (
 from workshops.selectors import workshops_visible_to
 from workshops.services import ALLOWED_MOVES, MANUAL_MOVES, Move, StageError
 
-CONFIRMATION_TEMPLATE = "admin/confirm_action.html"
 # Reservations matter while the workshop still waits for its day; afterwards a gap is history.
 STAGES_HOLDING_RESERVATIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
-
-
-def _confirmed(request) -> bool:
-    return request.method == "POST" and request.POST.get("confirmed") == "yes"
-
-
-def _confirmation_page(modeladmin, request, *, title, question, items, confirm_label, **extra) -> TemplateResponse:
-    """The intermediate page of a state-changing action: names each object and what will happen."""
-    request.current_app = modeladmin.admin_site.name
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "question": question,
-        "items": items,
-        "confirm_label": confirm_label,
-        "opts": modeladmin.opts,
-        "media": modeladmin.media,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        **extra,
-    }
-    return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
 @functools.cache
@@ -339,179 +312,11 @@ class StageChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("workshop", "actor")
 
 
-@admin.register(SandboxAccount)
-class SandboxAccountAdmin(admin.ModelAdmin):
-    """The pool as `sync_accounts` imported it; the one decision left to an SA is releasing quarantine."""
-
-    list_display = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups")
-    list_filter = ("state",)
-    search_fields = ("aws_account_id", "name", "email")
-    list_select_related = ("workshop",)
-    fields = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups", "created_at", "updated_at")
-    readonly_fields = fields
-    actions = ["release_from_quarantine"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_release_permission(self, request) -> bool:
-        # The migration's "change" grant on the pool means exactly this decision.
-        return request.user.has_perm("workshops.change_sandboxaccount")
-
-    @admin.action(permissions=["release"], description=_("Release from quarantine"))
-    def release_from_quarantine(self, request, queryset):
-        accounts = list(queryset)
-        if not _confirmed(request):
-            return _confirmation_page(
-                self,
-                request,
-                title=gettext("Release from quarantine: are you sure?"),
-                question=gettext("Put these accounts back in the pool for the next workshops?"),
-                consequences=gettext(
-                    "Their failed-cleanup count starts again from zero. Release only accounts you have "
-                    "checked are clean."
-                ),
-                items=[
-                    {
-                        "object": account,
-                        "status": account.get_state_display(),
-                        "warning": ""
-                        if account.state == SandboxAccountState.QUARANTINED
-                        else gettext("Not quarantined: it will be left as it is."),
-                    }
-                    for account in accounts
-                ],
-                confirm_label=gettext("Release: yes, I’m sure"),
-                action_name="release_from_quarantine",
-            )
-        released = []
-        for account in accounts:
-            try:
-                services.sandbox_account_release_quarantine(account_id=account.pk, actor=request.user)
-            except ValueError as refused:
-                self.message_user(request, str(refused), messages.ERROR)
-            else:
-                released.append(account.aws_account_id)
-        if released:
-            message = gettext("Released %(ids)s back to the pool.") % {"ids": ", ".join(released)}
-            self.message_user(request, message, messages.SUCCESS)
-        return None
-
-    # --- Guardrails (the sandbox OU's service control policy) ---------------------------------------
-
-    def get_urls(self):
-        guardrails_page = path(
-            "guardrails/",
-            self.admin_site.admin_view(self.guardrails_view),
-            name="workshops_sandboxaccount_guardrails",
-        )
-        return [guardrails_page, *super().get_urls()]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if roles.is_solutions_architect(request.user):
-            extra_context["guardrails_url"] = reverse("admin:workshops_sandboxaccount_guardrails")
-        return super().changelist_view(request, extra_context=extra_context)
-
-    def guardrails_view(self, request):
-        """What the sandbox OU's policy is, what it should be, and the confirmed POST that applies it."""
-        if not roles.is_solutions_architect(request.user):
-            raise PermissionDenied
-        here = reverse("admin:workshops_sandboxaccount_guardrails")
-        if _confirmed(request):
-            try:
-                report = guardrails.guardrails_apply()
-            except guardrails.GuardrailsError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            else:
-                self.message_user(request, report.summary(), messages.SUCCESS)
-            return HttpResponseRedirect(here)
-        state, error = None, ""
-        try:
-            state = guardrails.guardrails_inspect()
-        except guardrails.GuardrailsError as refused:
-            error = str(refused)
-        request.current_app = self.admin_site.name
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Sandbox guardrails"),
-            "opts": self.opts,
-            "policy_name": guardrails.POLICY_NAME,
-            "ou_id": settings.CPP_SANDBOX_OU_ID,
-            "role_name": settings.CPP_SANDBOX_ROLE_NAME,
-            "state": state,
-            "error": error,
-            "current_json": guardrails.readable_json(state.current) if state and state.current else "",
-            "desired_json": guardrails.readable_json(state.desired) if state else "",
-        }
-        return TemplateResponse(request, "admin/workshops/guardrails.html", context)
-
-
-class CredentialViewInline(ReadOnlyInline):
-    """Who opened a credentials page or revealed a password, and when: the audit, read-only."""
-
-    model = CredentialView
-    fields = ("at", "action", "viewer")
-    readonly_fields = fields
-    verbose_name_plural = _("views of these credentials")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("viewer")
-
-
-@admin.register(Credential)
-class CredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Attendees' credentials as provisioning left them, with every view; never the password."""
-
-    list_display = (
-        "iam_user_name",
-        "attendee",
-        "workshop",
-        "sandbox_account",
-        "status",
-        "provisioned_at",
-        "revoked_at",
-    )
-    list_filter = ("status",)
-    search_fields = (
-        "iam_user_name",
-        "sandbox_account__aws_account_id",
-        "registration__workshop__title",
-        "registration__attendee__email",
-    )
-    list_select_related = ("registration__workshop", "registration__attendee", "sandbox_account")
-    # password_encrypted is left out on purpose: not even its ciphertext belongs on a staff page.
-    fields = (
-        "registration",
-        "sandbox_account",
-        "iam_user_name",
-        "status",
-        "attempts",
-        "last_error",
-        "provisioned_at",
-        "revoked_at",
-        "created_at",
-        "updated_at",
-    )
-    readonly_fields = fields
-    inlines = [CredentialViewInline]
-
-    @admin.display(description=_("attendee"), ordering="registration__attendee__email")
-    def attendee(self, credential):
-        return credential.registration.attendee
-
-    @admin.display(description=_("workshop"), ordering="registration__workshop__starts_at")
-    def workshop(self, credential):
-        return credential.registration.workshop
-
-
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
+
+
+# The pool's and the credentials' pages live with the rest of the sandbox side.
+from workshops.sandbox import admin as sandbox_admin  # noqa: E402, F401

@@ -7,5 +7,6 @@ class WorkshopsConfig(AppConfig):
     verbose_name = _("Workshops")
 
     def ready(self):
-        # Side effects of stage moves register themselves on import.
+        # Stage handlers register themselves on import: the workshop's people, then the sandbox side.
         from workshops import side_effects  # noqa: F401
+        from workshops.sandbox import stage_hooks  # noqa: F401

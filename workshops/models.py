@@ -368,7 +368,7 @@ class Credential(models.Model):
     sandbox_account = models.ForeignKey(SandboxAccount, on_delete=models.PROTECT, related_name="credentials")
     # Opaque on purpose: an IAM user name is visible to anyone in the account and in CloudTrail.
     iam_user_name = models.CharField(_("IAM user name"), max_length=64)
-    # A Fernet token (workshops.secrets); wiped when the credential is revoked.
+    # A Fernet token (workshops.sandbox.key_ring); wiped when the credential is revoked.
     password_encrypted = models.TextField(blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=16, choices=CredentialStatus, default=CredentialStatus.PENDING, editable=False

@@ -1,4 +1,4 @@
-"""Everything that changes a workshop's stage or its hold on sandbox accounts.
+"""Everything that changes a workshop's stage, and the edits of a workshop.
 
 Nothing else assigns `Workshop.stage`: each move is a service that locks the row, returns quietly
 if the workshop is already there, refuses an illegal move with a clear error, writes the audit
@@ -19,8 +19,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from workshops.models import (
     MAX_LEAD_MINUTES,
-    SandboxAccount,
-    SandboxAccountState,
     Stage,
     StageChange,
     Workshop,
@@ -183,59 +181,6 @@ def workshops_advance_due(*, now: datetime | None = None) -> list[tuple[int, str
     return done
 
 
-# --- The pool's hold on accounts --------------------------------------------------------------
-
-
-@transaction.atomic
-def sandbox_accounts_reserve(*, workshop_id: int) -> int:
-    """Reserve accounts for a published workshop's seats; returns how many the pool lacks."""
-    workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
-    if workshop.stage not in (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED):
-        return 0  # cancelled or moved on before this ran
-    missing = workshop.accounts_needed - workshop.sandbox_accounts.count()
-    if missing <= 0:
-        return 0
-    # skip_locked: two workshops published at once take different accounts instead of waiting.
-    free = list(
-        SandboxAccount.objects.select_for_update(skip_locked=True)
-        .filter(state=SandboxAccountState.AVAILABLE, workshop__isnull=True)
-        .order_by("aws_account_id")
-        .values_list("pk", flat=True)[:missing]
-    )
-    taken = SandboxAccount.objects.filter(pk__in=free, state=SandboxAccountState.AVAILABLE).update(
-        state=SandboxAccountState.ASSIGNED, workshop=workshop, updated_at=timezone.now()
-    )
-    shortfall = missing - taken
-    if shortfall:
-        log.warning("workshop %s lacks %s sandbox accounts", workshop.pk, shortfall)
-    return shortfall
-
-
-@transaction.atomic
-def sandbox_accounts_release(*, workshop_id: int) -> int:
-    """Give a cancelled workshop's untouched reservations back to the pool."""
-    return SandboxAccount.objects.filter(workshop_id=workshop_id, state=SandboxAccountState.ASSIGNED).update(
-        state=SandboxAccountState.AVAILABLE, workshop=None, updated_at=timezone.now()
-    )
-
-
-@transaction.atomic
-def sandbox_account_release_quarantine(*, account_id: int, actor: User) -> SandboxAccount:
-    """An SA's decision that a quarantined account is clean enough to go back to the pool."""
-    account = SandboxAccount.objects.select_for_update().get(pk=account_id)
-    if account.state != SandboxAccountState.QUARANTINED:
-        raise ValueError(
-            _("Account %(id)s is %(state)s, not quarantined.")
-            % {"id": account.aws_account_id, "state": account.get_state_display()}
-        )
-    account.state = SandboxAccountState.AVAILABLE
-    account.failed_cleanups = 0
-    account.workshop = None
-    account.save(update_fields=["state", "failed_cleanups", "workshop", "updated_at"])
-    log.info("sandbox account %s released from quarantine by %s", account.aws_account_id, actor.pk)
-    return account
-
-
 # --- Editing a workshop --------------------------------------------------------------------------
 
 # A change to any of these moves the event in people's calendars.
@@ -276,7 +221,7 @@ def workshop_update(*, workshop: Workshop, changed: set[str], actor: User | None
     ):
         transaction.on_commit(partial(_reserve_and_report, workshop.pk))
     if "aws_regions" in changed:
-        from workshops.guardrails import guardrails_refresh_quietly
+        from workshops.sandbox.guardrails import guardrails_refresh_quietly
 
         # New regions must be allowed in the sandbox accounts before attendees need them.
         transaction.on_commit(guardrails_refresh_quietly)
@@ -285,7 +230,8 @@ def workshop_update(*, workshop: Workshop, changed: set[str], actor: User | None
 
 
 def _reserve_and_report(workshop_id: int) -> None:
-    from workshops.side_effects import pool_shortfall_notify
+    from workshops.sandbox import accounts
+    from workshops.sandbox.stage_hooks import pool_shortfall_notify
 
-    sandbox_accounts_reserve(workshop_id=workshop_id)
+    accounts.sandbox_accounts_reserve(workshop_id=workshop_id)
     pool_shortfall_notify(workshop_id=workshop_id)

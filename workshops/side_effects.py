@@ -1,40 +1,74 @@
 """What happens after a stage move has committed.
 
-Each handler is registered for the stage a workshop enters and must be idempotent: the task that
-runs them is late-acked, so a worker that dies halfway runs them all again. A stage change is
-stamped once all its handlers have run, and a stamped change is never run twice.
+Each handler is registered for the stage a workshop enters, with its place in that stage's order,
+and must be idempotent: the task that runs them is late-acked, so a worker that dies halfway runs
+them all again. A stage change is stamped once all its handlers have run, and a stamped change is
+never run twice.
+
+Each app registers its own handlers from its `ready()`: this module the workshop's people (AMs,
+attendees, the survey), workshops.sandbox.stage_hooks the pool, guardrails and credentials,
+cleaner.stage_hooks the sweep at the close.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from enum import IntEnum
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from workshops import services
 from workshops.models import Registration, RegistrationStatus, Stage, StageChange
 
 Handler = Callable[[StageChange], None]
-_handlers: dict[str, list[Handler]] = defaultdict(list)
 
 
-def on_entering(stage: str) -> Callable[[Handler], Handler]:
-    """Register a handler for every workshop that enters `stage`."""
+class Order(IntEnum):
+    """Where a handler runs among those of its stage, lowest first."""
+
+    ACCOUNTS = 10  # the pool's hold on accounts moves first: what follows reads it
+    PEOPLE = 20  # AMs and attendees told (invitations, digests, cancellations)
+    POOL_SHORTFALL = 30  # after the reservation, so it reports what the pool really lacked
+    GUARDRAILS = 40  # regions opened before credentials are made, closed after the close
+    CREDENTIALS = 50  # provisioning at the start, revocation at the close
+    CLEANUP = 60  # after revocation: accounts go to cleaning as their credentials are revoked
+    SURVEY = 70
+
+
+_handlers: dict[str, dict[Handler, int]] = defaultdict(dict)
+
+
+def on_entering(stage: str, *, order: Order | int) -> Callable[[Handler], Handler]:
+    """Register a handler for every workshop that enters `stage`, at `order` among that stage's handlers."""
 
     def register(handler: Handler) -> Handler:
-        if handler not in _handlers[stage]:
-            _handlers[stage].append(handler)
+        _handlers[stage][handler] = int(order)  # registering again (a module reloaded) moves nothing
         return handler
 
     return register
 
 
 def handlers_for(stage: str) -> list[Handler]:
-    return list(_handlers[stage])
+    """The handlers of `stage` in the order they run; ties go by module and name, never by import order."""
+    registered = _handlers[stage]
+    return sorted(registered, key=lambda h: (registered[h], h.__module__, h.__qualname__))
+
+
+@contextmanager
+def stage_hooks_replaced(stage: str, handlers: dict[Handler, int] | list[Handler]) -> Iterator[None]:
+    """For tests: run exactly `handlers` (a list keeps its order) on entering `stage`, until the block ends."""
+    kept = _handlers[stage]
+    if isinstance(handlers, list):
+        handlers = {handler: position for position, handler in enumerate(handlers)}
+    _handlers[stage] = dict(handlers)
+    try:
+        yield
+    finally:
+        _handlers[stage] = kept
 
 
 def stage_change_side_effects_run(*, stage_change_id: int) -> bool:
@@ -79,17 +113,7 @@ def stage_changes_stalled(*, now=None) -> list[int]:
     )
 
 
-@on_entering(Stage.REGISTRATION_OPEN)
-def reserve_sandbox_accounts(change: StageChange) -> None:
-    services.sandbox_accounts_reserve(workshop_id=change.workshop_id)
-
-
-@on_entering(Stage.CANCELLED)
-def release_sandbox_accounts(change: StageChange) -> None:
-    services.sandbox_accounts_release(workshop_id=change.workshop_id)
-
-
-@on_entering(Stage.CANCELLED)
+@on_entering(Stage.CANCELLED, order=Order.PEOPLE)
 def tell_registered_people(change: StageChange) -> None:
     from notifications import workshop_emails
 
@@ -101,127 +125,24 @@ def tell_registered_people(change: StageChange) -> None:
     workshop_emails.workshop_cancelled_emails(change.workshop, list(registrations))
 
 
-@on_entering(Stage.REGISTRATION_OPEN)
+@on_entering(Stage.REGISTRATION_OPEN, order=Order.PEOPLE)
 def invite_account_managers(change: StageChange) -> None:
     from workshops import invitations
 
     invitations.account_managers_invite(workshop_id=change.workshop_id)
 
 
-@on_entering(Stage.REGISTRATION_CLOSED)
+@on_entering(Stage.REGISTRATION_CLOSED, order=Order.PEOPLE)
 def send_account_manager_digests(change: StageChange) -> None:
     from workshops import invitations
 
     invitations.account_managers_digest(workshop_id=change.workshop_id)
 
 
-# --- Issue 5: the pool's shortfall and the guardrails ----------------------------------------------
-
-
-def pool_shortfall_notify(*, workshop_id: int) -> int:
-    """Email the workshop's SAs when its reservation falls short; returns how many accounts it lacks.
-
-    Keyed by workshop, shortfall and owner: a rerun sends nothing, a different shortfall (seats
-    changed, the pool grew) is news and is sent again.
-    """
-    from notifications.models import EmailKind
-    from notifications.rendering import render_email
-    from notifications.services import email_enqueue
-    from workshops.models import Workshop
-
-    workshop = Workshop.objects.select_related("topic").get(pk=workshop_id)
-    if workshop.stage not in (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED):
-        return 0  # cancelled or already running: a reservation gap is no longer something to fix
-    needed, reserved = workshop.accounts_needed, workshop.sandbox_accounts.count()
-    shortfall = needed - reserved
-    if shortfall <= 0:
-        return 0
-    for owner in workshop.owners.filter(is_active=True).order_by("pk"):
-        rendered = render_email(
-            kind=EmailKind.POOL_SHORTFALL,
-            language=owner.preferred_language,
-            context={"workshop": workshop, "needed": needed, "reserved": reserved},
-        )
-        email_enqueue(
-            key=f"{EmailKind.POOL_SHORTFALL}:{workshop.pk}:{shortfall}:{owner.pk}",
-            kind=EmailKind.POOL_SHORTFALL,
-            to=owner.email,
-            subject=rendered.subject,
-            body_text=rendered.body_text,
-            body_html=rendered.body_html,
-            language=owner.preferred_language,
-            workshop_id=workshop.pk,
-            recipient_id=owner.pk,
-        )
-    return shortfall
-
-
-# Registered after reserve_sandbox_accounts, so it sees what the reservation took.
-@on_entering(Stage.REGISTRATION_OPEN)
-def tell_owners_the_pool_is_short(change: StageChange) -> None:
-    pool_shortfall_notify(workshop_id=change.workshop_id)
-
-
-# The allowed regions are those of published, unfinished workshops: they change whenever one is
-# published (its regions open before attendees need them), starts running (a safety net for regions
-# edited since), or stops (its regions close once no other workshop needs them).
-@on_entering(Stage.REGISTRATION_OPEN)
-@on_entering(Stage.RUNNING)
-@on_entering(Stage.CLOSED)
-@on_entering(Stage.CANCELLED)
-def refresh_guardrails(change: StageChange) -> None:
-    from workshops.guardrails import guardrails_refresh_quietly
-
-    guardrails_refresh_quietly()
-
-
-# --- Issue 5: sandbox accounts and credentials ---------------------------------------------------
-
-
-@on_entering(Stage.RUNNING)
-def hand_out_sandbox_accounts(change: StageChange) -> None:
-    from functools import partial
-
-    from django.db import transaction
-
-    from workshops import provisioning, tasks
-
-    provisioning.workshop_accounts_assign(workshop_id=change.workshop_id)
-    # Making the IAM users takes a while: a task of its own, so the stage change is stamped done now.
-    transaction.on_commit(partial(tasks.provision_workshop.delay, change.workshop_id))
-
-
-@on_entering(Stage.CLOSED)
-def revoke_credentials(change: StageChange) -> None:
-    from functools import partial
-
-    from django.db import transaction
-
-    from workshops import tasks
-
-    transaction.on_commit(partial(tasks.revoke_workshop.delay, change.workshop_id))
-
-
-# --- Issue 6: the cleaner ------------------------------------------------------------------------
-
-
-# Registered after revoke_credentials: accounts go to cleaning as their credentials are revoked, and
-# the task starts a real cleanup of those, coming back for any still being revoked.
-@on_entering(Stage.CLOSED)
-def clean_sandbox_accounts(change: StageChange) -> None:
-    from functools import partial
-
-    from django.db import transaction
-
-    from cleaner import tasks
-
-    transaction.on_commit(partial(tasks.clean_closed_workshop.delay, change.workshop_id))
-
-
 # --- The survey ----------------------------------------------------------------------------------
 
 
-@on_entering(Stage.CLOSED)
+@on_entering(Stage.CLOSED, order=Order.SURVEY)
 def send_survey(change: StageChange) -> None:
     from workshops import survey
 

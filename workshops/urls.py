@@ -1,6 +1,7 @@
 from django.urls import path
 
-from workshops import credentials_views, survey_views, views
+from workshops import survey_views, views
+from workshops.sandbox import views as sandbox_views
 
 app_name = "workshops"
 
@@ -16,12 +17,12 @@ urlpatterns = [
     ),
     path(
         "me/registrations/<int:registration_id>/credentials/",
-        credentials_views.credentials,
+        sandbox_views.credentials,
         name="credentials",
     ),
     path(
         "me/registrations/<int:registration_id>/credentials/reveal/",
-        credentials_views.credentials_reveal,
+        sandbox_views.credentials_reveal,
         name="credentials_reveal",
     ),
     path("me/registrations/<int:registration_id>/survey/", survey_views.survey, name="survey"),

@@ -23,7 +23,7 @@ from datetime import timedelta
 def _shorten_leases(seconds: int) -> None:
     from cleaner import runs as cleanup_runs
     from notifications import services as outbox
-    from workshops.provisioning import runs as provisioning_runs
+    from workshops.sandbox.provisioning import runs as provisioning_runs
 
     provisioning_runs.LEASE_SECONDS = seconds
     cleanup_runs.LEASE = timedelta(seconds=seconds)

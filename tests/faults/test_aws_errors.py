@@ -22,9 +22,8 @@ from cleaner import engine, runs, safety
 from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal import aws
 from tests.workshops.aws_fakes import BotocoreHooks, _params, fake_aws, start, workshop_with_attendees
-from workshops import provisioning
-from workshops import secrets as key_ring
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Stage, Workshop
+from workshops.sandbox import key_ring, provisioning
 
 REGION = "eu-west-1"
 

@@ -9,10 +9,12 @@ from celery.exceptions import Retry
 from django.utils import timezone
 
 from tests.factories import CustomerFactory, SandboxAccountFactory, workshop_in
-from workshops import provisioning, side_effects, tasks
+from workshops import side_effects, tasks
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, StageChange
-from workshops.provisioning import runs
-from workshops.provisioning.runs import RunReport
+from workshops.sandbox import provisioning
+from workshops.sandbox import tasks as sandbox_tasks
+from workshops.sandbox.provisioning import runs
+from workshops.sandbox.provisioning.runs import RunReport
 
 
 def workshop_with_pending_credential(stage: str, *, age: timedelta) -> int:
@@ -48,13 +50,13 @@ def test_provisioning_comes_back_after_a_lease_for_credentials_another_run_holds
         retries.append(kwargs)
         raise Retry()
 
-    monkeypatch.setattr(tasks.provision_workshop, "retry", record_retry)
+    monkeypatch.setattr(sandbox_tasks.provision_workshop, "retry", record_retry)
     with pytest.raises(Retry):
-        tasks.provision_workshop.run(7)
-    assert retries == [{"countdown": runs.LEASE_SECONDS, "max_retries": tasks.BUSY_RETRIES}]
+        sandbox_tasks.provision_workshop.run(7)
+    assert retries == [{"countdown": runs.LEASE_SECONDS, "max_retries": sandbox_tasks.BUSY_RETRIES}]
 
     monkeypatch.setattr(provisioning, "workshop_provision", lambda workshop_id: RunReport(done=3))
-    tasks.provision_workshop.run(7)  # nothing held: done, no retry
+    sandbox_tasks.provision_workshop.run(7)  # nothing held: done, no retry
     assert len(retries) == 1
 
 
@@ -97,7 +99,7 @@ def test_the_tend_queues_each_kind_of_lost_work(monkeypatch):
     monkeypatch.setattr(side_effects, "stage_changes_stalled", lambda: [11])
     monkeypatch.setattr(provisioning, "workshops_with_stalled_provisioning", lambda: [22])
     monkeypatch.setattr(provisioning, "workshops_with_stalled_revocation", lambda: [33])
-    for task in (tasks.run_stage_side_effects, tasks.provision_workshop, tasks.revoke_workshop):
+    for task in (tasks.run_stage_side_effects, sandbox_tasks.provision_workshop, sandbox_tasks.revoke_workshop):
         monkeypatch.setattr(task, "delay", lambda pk, name=task.name: queued.append((name.rsplit(".", 1)[1], pk)))
     tasks.tend_lost_work()
     assert queued == [("run_stage_side_effects", 11), ("provision_workshop", 22), ("revoke_workshop", 33)]

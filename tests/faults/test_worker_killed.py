@@ -46,9 +46,9 @@ from notifications.tasks import dispatch_due_emails
 from tests.faults.servers import stop_process_group
 from tests.workshops.aws_fakes import FakeOrganization, workshop_with_attendees
 from tests.workshops.test_real_worker import wait_until
-from workshops import secrets as key_ring
 from workshops import services
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState
+from workshops.sandbox import key_ring
 from workshops.tasks import tend_lost_work
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]

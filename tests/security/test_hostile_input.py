@@ -361,7 +361,7 @@ def test_rotating_with_broken_keys_is_refused_with_a_message_and_changes_nothing
         workshop=factories.open_workshop(), attendee=factories.SignedUpCustomerFactory(),
         status="confirmed", queued_at=timezone.now(),
     )  # fmt: skip
-    from workshops import secrets as stored_secrets
+    from workshops.sandbox import key_ring as stored_secrets
 
     stored = stored_secrets.encrypt("Tr0ub4dor&3")
     Credential.objects.create(

@@ -25,10 +25,10 @@ from accounts.services import MAGIC_LINK_SCOPE
 from notifications.models import EmailKind, OutboundEmail
 from tests import factories
 from workshops import models as workshop_models
-from workshops.credentials_views import credentials_path, credentials_scope
 from workshops.invitations import invitation_for
 from workshops.models import Invitation, Registration
 from workshops.registrations import registration_create
+from workshops.sandbox.credentials import credentials_path, credentials_scope
 
 pytestmark = pytest.mark.django_db
 

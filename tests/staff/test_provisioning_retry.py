@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from tests.workshops.aws_fakes import BotocoreHooks, fake_aws, workshop_with_attendees
-from workshops import provisioning
 from workshops.models import Credential, CredentialStatus, Stage, Workshop
+from workshops.sandbox import provisioning
 
 pytestmark = pytest.mark.django_db
 

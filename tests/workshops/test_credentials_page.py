@@ -24,8 +24,6 @@ from tests.factories import (
     registration_in,
     workshop_in,
 )
-from workshops import secrets
-from workshops.credentials_views import credentials_scope
 from workshops.models import (
     Credential,
     CredentialStatus,
@@ -35,7 +33,9 @@ from workshops.models import (
     SandboxAccountState,
     Stage,
 )
-from workshops.provisioning import credentials_link
+from workshops.sandbox import key_ring
+from workshops.sandbox.credentials import credentials_scope
+from workshops.sandbox.provisioning import credentials_link
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def give_credential(registration, *, status=CredentialStatus.READY, password=PAS
         registration=registration,
         sandbox_account=account,
         iam_user_name=extra.pop("iam_user_name", IAM_USER),
-        password_encrypted=secrets.encrypt(password) if password else "",
+        password_encrypted=key_ring.encrypt(password) if password else "",
         status=status,
         provisioned_at=timezone.now() if status == CredentialStatus.READY else None,
     )

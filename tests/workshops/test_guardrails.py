@@ -14,9 +14,10 @@ from moto import mock_aws
 
 from cpp_portal.aws import forget_clients, hub_client
 from tests.factories import WorkshopFactory, workshop_in
-from workshops import guardrails, services
-from workshops.guardrails import POLICY_NAME, GuardrailsError, guardrails_apply, guardrails_inspect
+from workshops import services
 from workshops.models import Stage
+from workshops.sandbox import guardrails
+from workshops.sandbox.guardrails import POLICY_NAME, GuardrailsError, guardrails_apply, guardrails_inspect
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from notifications.models import EmailKind, OutboundEmail
 from tests.factories import SandboxAccountFactory, SolutionsArchitectFactory, WorkshopFactory, workshop_in
 from workshops import services, side_effects
 from workshops.models import Stage, StageChange
-from workshops.side_effects import pool_shortfall_notify
+from workshops.sandbox import accounts, stage_hooks
+from workshops.sandbox.stage_hooks import pool_shortfall_notify
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +79,7 @@ def test_a_changed_shortfall_is_sent_again(owners):
     SandboxAccountFactory.create_batch(2)
     workshop = workshop_in(Stage.REGISTRATION_OPEN, capacity=5)
     workshop.owners.set(owners[:1])
-    services.sandbox_accounts_reserve(workshop_id=workshop.pk)
+    accounts.sandbox_accounts_reserve(workshop_id=workshop.pk)
     assert pool_shortfall_notify(workshop_id=workshop.pk) == 3
 
     workshop.capacity = 8
@@ -102,8 +103,8 @@ def test_nothing_is_sent_once_a_gap_is_no_longer_something_to_fix(owners, stage)
 
 def test_the_email_runs_after_the_reservation(db):
     handlers = side_effects.handlers_for(Stage.REGISTRATION_OPEN)
-    assert handlers.index(side_effects.reserve_sandbox_accounts) < handlers.index(
-        side_effects.tell_owners_the_pool_is_short
+    assert handlers.index(stage_hooks.reserve_sandbox_accounts) < handlers.index(
+        stage_hooks.tell_owners_the_pool_is_short
     )
 
 

@@ -10,9 +10,9 @@ from moto import mock_aws
 from cpp_portal.aws import forget_clients, hub_client
 from cpp_portal.celery import app as celery_app
 from tests.factories import SandboxAccountFactory, WorkshopFactory
-from workshops import tasks
 from workshops.models import SandboxAccount, SandboxAccountState
-from workshops.pool import PoolSyncError, sandbox_pool_sync
+from workshops.sandbox import tasks
+from workshops.sandbox.pool import PoolSyncError, sandbox_pool_sync
 
 pytestmark = pytest.mark.django_db
 

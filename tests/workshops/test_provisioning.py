@@ -27,7 +27,6 @@ from tests.workshops.aws_fakes import (
     start,
     workshop_with_attendees,
 )
-from workshops import provisioning, secrets
 from workshops.models import (
     Credential,
     CredentialStatus,
@@ -37,7 +36,8 @@ from workshops.models import (
     SandboxAccountState,
     Stage,
 )
-from workshops.provisioning.iam import new_console_password
+from workshops.sandbox import key_ring, provisioning
+from workshops.sandbox.provisioning.iam import new_console_password
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_thirty_attendees_in_teams_of_three_get_their_own_users_in_ten_accounts(
     for credential in credentials:
         assert USER_NAME.match(credential.iam_user_name)
         assert credential.registration.attendee.email.split("@")[0] not in credential.iam_user_name
-        password = secrets.decrypt(credential.password_encrypted)
+        password = key_ring.decrypt(credential.password_encrypted)
         # The stored password is the one IAM holds, and a strict password policy would take it.
         assert org.console_password(credential.sandbox_account.aws_account_id, credential.iam_user_name) == password
         assert meets_strict_policy(password)
@@ -149,7 +149,7 @@ def test_a_run_cut_short_after_aws_answered_is_finished_with_a_fresh_password(or
     assert lost.status == CredentialStatus.READY
     assert list(org.users(account_id)) == [lost.iam_user_name]
     assert hooks.calls[(account_id, "UpdateLoginProfile")] == 1
-    assert org.console_password(account_id, lost.iam_user_name) == secrets.decrypt(lost.password_encrypted)
+    assert org.console_password(account_id, lost.iam_user_name) == key_ring.decrypt(lost.password_encrypted)
     assert OutboundEmail.objects.filter(kind=EmailKind.ACCOUNT_READY).count() == 2
 
 
@@ -220,7 +220,7 @@ def test_a_policy_that_does_not_exist_fails_with_the_aws_error_until_it_is_fixed
     for credential in credentials_of(workshop):
         account_id = credential.sandbox_account.aws_account_id
         assert org.users(account_id)[credential.iam_user_name]["policies"] == [POWER_USER]
-        assert org.console_password(account_id, credential.iam_user_name) == secrets.decrypt(
+        assert org.console_password(account_id, credential.iam_user_name) == key_ring.decrypt(
             credential.password_encrypted
         )
 

@@ -17,8 +17,8 @@ from tests.workshops.aws_fakes import (
     start,
     workshop_with_attendees,
 )
-from workshops import provisioning, tasks
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Stage, Workshop
+from workshops.sandbox import provisioning, tasks
 
 pytestmark = pytest.mark.django_db
 

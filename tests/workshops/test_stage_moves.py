@@ -9,6 +9,7 @@ from django.utils import timezone
 from tests.factories import SandboxAccountFactory, WorkshopFactory, workshop_in
 from workshops import services, side_effects
 from workshops.models import SandboxAccountState, Stage, StageChange
+from workshops.sandbox import accounts
 from workshops.services import ALLOWED_MOVES, StageError
 
 pytestmark = pytest.mark.django_db
@@ -112,22 +113,21 @@ def test_a_rolled_back_move_queues_nothing(workshop, sa, django_capture_on_commi
 
 def test_side_effects_of_a_change_run_once_even_when_the_task_runs_twice(workshop, sa):
     calls = []
-    handler = side_effects.on_entering(Stage.REGISTRATION_OPEN)(lambda change: calls.append(change.pk))
-    try:
+    with side_effects.stage_hooks_replaced(
+        Stage.REGISTRATION_OPEN, [*side_effects.handlers_for(Stage.REGISTRATION_OPEN), lambda c: calls.append(c.pk)]
+    ):
         services.workshop_publish(workshop_id=workshop.pk, actor=sa)
         change = StageChange.objects.get(workshop=workshop)
         assert side_effects.stage_change_side_effects_run(stage_change_id=change.pk) is True
         assert side_effects.stage_change_side_effects_run(stage_change_id=change.pk) is False
         assert calls == [change.pk]
-    finally:
-        side_effects._handlers[Stage.REGISTRATION_OPEN].remove(handler)
 
 
 def test_reservation_reports_a_shortfall_and_cancel_gives_accounts_back(sa):
     SandboxAccountFactory.create_batch(3)
     workshop = workshop_in(Stage.REGISTRATION_OPEN, capacity=10, attendees_per_account=2)
-    assert services.sandbox_accounts_reserve(workshop_id=workshop.pk) == 2  # needs 5, has 3
-    assert services.sandbox_accounts_reserve(workshop_id=workshop.pk) == 2  # rerun takes nothing twice
+    assert accounts.sandbox_accounts_reserve(workshop_id=workshop.pk) == 2  # needs 5, has 3
+    assert accounts.sandbox_accounts_reserve(workshop_id=workshop.pk) == 2  # rerun takes nothing twice
     assert workshop.sandbox_accounts.filter(state=SandboxAccountState.ASSIGNED).count() == 3
     services.workshop_cancel(workshop_id=workshop.pk, actor=sa)
     change = StageChange.objects.get(workshop=workshop, target=Stage.CANCELLED)

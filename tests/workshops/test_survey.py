@@ -33,10 +33,11 @@ def no_send_rate_limit(settings):
 
 
 @pytest.fixture
-def only_the_survey_on_close(monkeypatch):
+def only_the_survey_on_close():
     # Revoking credentials and refreshing guardrails on close talk to AWS; their own tests cover them.
     assert side_effects.send_survey in side_effects.handlers_for(Stage.CLOSED)
-    monkeypatch.setitem(side_effects._handlers, Stage.CLOSED, [side_effects.send_survey])
+    with side_effects.stage_hooks_replaced(Stage.CLOSED, [side_effects.send_survey]):
+        yield
 
 
 def register(workshop, *, status=RegistrationStatus.CONFIRMED, attended=None, attendee=None) -> Registration:

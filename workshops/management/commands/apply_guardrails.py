@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops.guardrails import GuardrailsError, guardrails_apply, readable_json
+from workshops.sandbox.guardrails import GuardrailsError, guardrails_apply, readable_json
 
 
 class Command(BaseCommand):

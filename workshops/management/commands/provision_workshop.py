@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops import provisioning
 from workshops.models import Credential, CredentialStatus, Stage, Workshop
+from workshops.sandbox import provisioning
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops.secrets import ensure_configured, stored_passwords_rotate
+from workshops.sandbox.key_ring import ensure_configured, stored_passwords_rotate
 
 
 class Command(BaseCommand):

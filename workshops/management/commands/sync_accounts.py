@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops.pool import PoolSyncError, sandbox_pool_sync
+from workshops.sandbox.pool import PoolSyncError, sandbox_pool_sync
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@
   new password (the one stored), a user already gone counts as removed, and a credential is
   worked on by one run at a time.
 - The password exists in plaintext only in memory between being generated and being encrypted
-  (workshops.secrets). The "account ready" email carries a magic link to the credentials page,
+  (workshops.sandbox.key_ring). The "account ready" email carries a magic link to the credentials page,
   never the password.
 - Close: every user is removed, every secret wiped, and accounts whose credentials are all
   revoked go to cleaning.
@@ -45,9 +45,10 @@ from workshops.models import (
     StageChange,
     Workshop,
 )
-from workshops.provisioning import runs
-from workshops.provisioning.iam import new_iam_user_name
-from workshops.provisioning.runs import PROVISIONABLE, REVOCABLE, RunReport
+from workshops.sandbox import accounts
+from workshops.sandbox.provisioning import runs
+from workshops.sandbox.provisioning.iam import new_iam_user_name
+from workshops.sandbox.provisioning.runs import PROVISIONABLE, REVOCABLE, RunReport
 
 __all__ = [
     "Assignment",
@@ -98,10 +99,7 @@ def workshop_accounts_assign(*, workshop_id: int) -> Assignment:
     result = Assignment()
     if workshop.stage != Stage.RUNNING:
         return result
-    now = timezone.now()
-    SandboxAccount.objects.filter(workshop=workshop, state=SandboxAccountState.ASSIGNED).update(
-        state=SandboxAccountState.IN_USE, updated_at=now
-    )
+    accounts.sandbox_accounts_start_using(workshop=workshop)
     waiting = list(
         Registration.objects.filter(workshop=workshop, status=RegistrationStatus.CONFIRMED, credential__isnull=True)
         .order_by("queued_at", "pk")
@@ -112,20 +110,20 @@ def workshop_accounts_assign(*, workshop_id: int) -> Assignment:
     seated = Counter(
         Credential.objects.filter(registration__workshop=workshop).values_list("sandbox_account_id", flat=True)
     )
-    accounts = list(
+    in_use = list(
         SandboxAccount.objects.filter(workshop=workshop, state=SandboxAccountState.IN_USE).order_by("aws_account_id")
     )
-    room = sum(max(0, team - seated[a.pk]) for a in accounts)
+    room = sum(max(0, team - seated[a.pk]) for a in in_use)
     missing = math.ceil(max(0, len(waiting) - room) / team)
     if missing:
-        added = _take_from_pool(workshop, missing, now)
+        added = accounts.free_accounts_take(workshop=workshop, count=missing, to=SandboxAccountState.IN_USE)
         result.accounts_added = len(added)
-        accounts += added
+        in_use += added
 
     taken_names = set(
-        Credential.objects.filter(sandbox_account__in=accounts).values_list("sandbox_account_id", "iam_user_name")
+        Credential.objects.filter(sandbox_account__in=in_use).values_list("sandbox_account_id", "iam_user_name")
     )
-    seats = (account for account in accounts for _ in range(max(0, team - seated[account.pk])))
+    seats = (account for account in in_use for _ in range(max(0, team - seated[account.pk])))
     credentials = []
     # zip stops at the shorter: when the pool is dry there are fewer seats than people.
     for registration, account in zip(waiting, seats):  # noqa: B905
@@ -140,25 +138,6 @@ def workshop_accounts_assign(*, workshop_id: int) -> Assignment:
     if result.unassigned:
         log.warning("workshop %s: %s confirmed attendees have no sandbox account", workshop.pk, result.unassigned)
     return result
-
-
-def _take_from_pool(workshop: Workshop, count: int, now) -> list[SandboxAccount]:
-    # skip_locked, as in sandbox_accounts_reserve: two workshops starting at once take different
-    # accounts instead of waiting for each other.
-    free = list(
-        SandboxAccount.objects.select_for_update(skip_locked=True)
-        .filter(state=SandboxAccountState.AVAILABLE, workshop__isnull=True)
-        .order_by("aws_account_id")
-        .values_list("pk", flat=True)[:count]
-    )
-    SandboxAccount.objects.filter(pk__in=free, state=SandboxAccountState.AVAILABLE).update(
-        state=SandboxAccountState.IN_USE, workshop=workshop, updated_at=now
-    )
-    return list(
-        SandboxAccount.objects.filter(pk__in=free, workshop=workshop, state=SandboxAccountState.IN_USE).order_by(
-            "aws_account_id"
-        )
-    )
 
 
 # --- Provisioning --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from cpp_portal.aws import hub_client
 from workshops.models import SandboxAccount, SandboxAccountState
+from workshops.sandbox import accounts
 
 log = logging.getLogger(__name__)
 
@@ -129,16 +130,15 @@ def _apply(members: dict[str, MemberAccount]) -> SyncReport:
         changes = {}
         if (account.name, account.email) != (member.name[:100], member.email):
             changes.update(name=member.name[:100], email=member.email)
+        if changes:
+            SandboxAccount.objects.filter(pk=account.pk).update(**changes, updated_at=now)
         if account.state == SandboxAccountState.RETIRED:
-            # Back in the OU: usable again, with a clean slate of failures.
-            changes.update(state=SandboxAccountState.AVAILABLE, workshop=None, failed_cleanups=0)
+            accounts.sandbox_accounts_return(SandboxAccount.objects.filter(pk=account.pk))
             report.returned.append(account_id)
         elif changes:
             report.updated.append(account_id)
         else:
             report.unchanged.append(account_id)
-        if changes:
-            SandboxAccount.objects.filter(pk=account.pk).update(**changes, updated_at=now)
 
     leaving = [a for a in known.values() if a.aws_account_id not in members and a.state != SandboxAccountState.RETIRED]
     busy = [a for a in leaving if a.state != SandboxAccountState.AVAILABLE]
@@ -148,9 +148,7 @@ def _apply(members: dict[str, MemberAccount]) -> SyncReport:
             "sandbox accounts left the OU while in use, they will not be cleaned: %s",
             ", ".join(f"{a.aws_account_id} ({a.state}, workshop {a.workshop_id})" for a in busy),
         )
-    SandboxAccount.objects.filter(pk__in=[a.pk for a in leaving]).update(
-        state=SandboxAccountState.RETIRED, workshop=None, updated_at=now
-    )
+    accounts.sandbox_accounts_retire(SandboxAccount.objects.filter(pk__in=[a.pk for a in leaving]))
     report.retired = sorted(a.aws_account_id for a in leaving)
     log.info("%s", report.summary())
     return report

@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from tests.factories import CustomerFactory, SandboxAccountFactory, workshop_in
-from workshops import secrets
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage
+from workshops.sandbox import key_ring
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -37,7 +37,7 @@ def stored_credentials(count: int) -> list[Credential]:
                 registration=registration,
                 sandbox_account=account,
                 iam_user_name=f"cpp-{n:012x}",
-                password_encrypted=secrets.encrypt(f"Password-{n}-!Aa1xxxxxxxxxx"),
+                password_encrypted=key_ring.encrypt(f"Password-{n}-!Aa1xxxxxxxxxx"),
                 status=CredentialStatus.READY,
             )
         )
@@ -45,26 +45,26 @@ def stored_credentials(count: int) -> list[Credential]:
 
 
 def test_a_password_comes_back_only_through_the_key(old_key):
-    token = secrets.encrypt("Tr0ub4dor&3-correct-horse")
+    token = key_ring.encrypt("Tr0ub4dor&3-correct-horse")
     assert "Tr0ub4dor" not in token
-    assert secrets.decrypt(token) == "Tr0ub4dor&3-correct-horse"
-    assert secrets.encrypt("same") != secrets.encrypt("same")  # fresh IV every time
+    assert key_ring.decrypt(token) == "Tr0ub4dor&3-correct-horse"
+    assert key_ring.encrypt("same") != key_ring.encrypt("same")  # fresh IV every time
 
     old_key.CPP_CREDENTIALS_KEYS = [NEW_KEY]
-    with pytest.raises(secrets.SecretUnreadable, match="No key in CPP_CREDENTIALS_KEYS"):
-        secrets.decrypt(token)
+    with pytest.raises(key_ring.SecretUnreadable, match="No key in CPP_CREDENTIALS_KEYS"):
+        key_ring.decrypt(token)
 
 
 def test_without_a_key_it_says_what_to_set(settings):
     settings.CPP_CREDENTIALS_KEYS = []
     with pytest.raises(ImproperlyConfigured, match="CPP_CREDENTIALS_KEYS is empty.*Fernet.generate_key"):
-        secrets.encrypt("anything")
+        key_ring.encrypt("anything")
 
 
 def test_a_broken_key_is_named_by_position_and_never_printed(settings):
     settings.CPP_CREDENTIALS_KEYS = [NEW_KEY, "not-a-fernet-key"]
     with pytest.raises(ImproperlyConfigured, match="key number 2 is not a Fernet key") as refused:
-        secrets.decrypt("a token")
+        key_ring.decrypt("a token")
     assert "not-a-fernet-key" not in str(refused.value)
 
 
@@ -82,7 +82,7 @@ def test_rotating_moves_every_password_to_the_new_key_and_the_old_one_can_go(old
     old_key.CPP_CREDENTIALS_KEYS = [NEW_KEY]  # the old key is gone
     for n, credential in enumerate(credentials[:2]):
         credential.refresh_from_db()
-        assert secrets.decrypt(credential.password_encrypted) == f"Password-{n}-!Aa1xxxxxxxxxx"
+        assert key_ring.decrypt(credential.password_encrypted) == f"Password-{n}-!Aa1xxxxxxxxxx"
     assert wiped.get().password_encrypted == ""
 
     out = io.StringIO()

@@ -1,7 +1,7 @@
 """One run over a set of credentials: lease them, fan the AWS work out per account, record outcomes.
 
 The calling thread owns the database: it leases and re-reads the credentials, groups them by
-account, hands each group to a pool thread (workshops.provisioning.iam, AWS only) and writes each
+account, hands each group to a pool thread (workshops.sandbox.provisioning.iam, AWS only) and writes each
 outcome as its account finishes. A write only lands on a credential still in a state the run
 may change, so a rerun or a late result never undoes another run's work.
 """
@@ -22,9 +22,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from cpp_portal.aws import hub_client
-from workshops import secrets as key_ring
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Workshop
-from workshops.provisioning.iam import Job, Outcome, UserSpec, provision_account, revoke_account
+from workshops.sandbox import accounts, key_ring
+from workshops.sandbox.provisioning.iam import Job, Outcome, UserSpec, provision_account, revoke_account
 
 log = logging.getLogger(__name__)
 
@@ -220,10 +220,4 @@ def accounts_to_cleaning(workshop: Workshop) -> int:
         .exclude(status=CredentialStatus.REVOKED)
         .values("sandbox_account_id")
     )
-    return (
-        SandboxAccount.objects.filter(
-            workshop=workshop, state__in=[SandboxAccountState.IN_USE, SandboxAccountState.ASSIGNED]
-        )
-        .exclude(pk__in=outstanding)
-        .update(state=SandboxAccountState.CLEANING, updated_at=timezone.now())
-    )
+    return accounts.sandbox_accounts_to_cleaning(workshop=workshop, exclude_ids=outstanding)

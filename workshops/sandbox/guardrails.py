@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
 from workshops.models import Stage, Workshop
-from workshops.provisioning.iam import MARKER_TAG
+from workshops.sandbox.provisioning.iam import MARKER_TAG
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,197 @@
+"""The sandbox pool and attendees' credentials in the admin.
+
+The pool is what `sync_accounts` imported: nothing here adds, edits or deletes an account. The
+decisions left to an SA are actions behind a confirmation page (releasing quarantine, and those
+other apps add: the cleaner's sweeps), and the guardrails page. Credentials are read-only, with
+who looked at them; never their password.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from cpp_portal.admin_confirm import confirmation_page, confirmed
+from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
+from workshops.models import Credential, CredentialView, SandboxAccount, SandboxAccountState
+from workshops.sandbox import accounts as sandbox_accounts
+from workshops.sandbox import guardrails
+
+
+@admin.register(SandboxAccount)
+class SandboxAccountAdmin(admin.ModelAdmin):
+    """The pool as `sync_accounts` imported it; the one decision left to an SA is releasing quarantine."""
+
+    list_display = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups")
+    list_filter = ("state",)
+    search_fields = ("aws_account_id", "name", "email")
+    list_select_related = ("workshop",)
+    fields = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups", "created_at", "updated_at")
+    readonly_fields = fields
+    actions = ["release_from_quarantine"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_release_permission(self, request) -> bool:
+        # The migration's "change" grant on the pool means exactly this decision.
+        return request.user.has_perm("workshops.change_sandboxaccount")
+
+    @admin.action(permissions=["release"], description=_("Release from quarantine"))
+    def release_from_quarantine(self, request, queryset):
+        accounts = list(queryset)
+        if not confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                title=gettext("Release from quarantine: are you sure?"),
+                question=gettext("Put these accounts back in the pool for the next workshops?"),
+                consequences=gettext(
+                    "Their failed-cleanup count starts again from zero. Release only accounts you have "
+                    "checked are clean."
+                ),
+                items=[
+                    {
+                        "object": account,
+                        "status": account.get_state_display(),
+                        "warning": ""
+                        if account.state == SandboxAccountState.QUARANTINED
+                        else gettext("Not quarantined: it will be left as it is."),
+                    }
+                    for account in accounts
+                ],
+                confirm_label=gettext("Release: yes, I’m sure"),
+                action_name="release_from_quarantine",
+            )
+        released = []
+        for account in accounts:
+            try:
+                sandbox_accounts.sandbox_account_release_quarantine(account_id=account.pk, actor=request.user)
+            except ValueError as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+            else:
+                released.append(account.aws_account_id)
+        if released:
+            message = gettext("Released %(ids)s back to the pool.") % {"ids": ", ".join(released)}
+            self.message_user(request, message, messages.SUCCESS)
+        return None
+
+    # --- Guardrails (the sandbox OU's service control policy) ---------------------------------------
+
+    def get_urls(self):
+        guardrails_page = path(
+            "guardrails/",
+            self.admin_site.admin_view(self.guardrails_view),
+            name="workshops_sandboxaccount_guardrails",
+        )
+        return [guardrails_page, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if roles.is_solutions_architect(request.user):
+            extra_context["guardrails_url"] = reverse("admin:workshops_sandboxaccount_guardrails")
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def guardrails_view(self, request):
+        """What the sandbox OU's policy is, what it should be, and the confirmed POST that applies it."""
+        if not roles.is_solutions_architect(request.user):
+            raise PermissionDenied
+        here = reverse("admin:workshops_sandboxaccount_guardrails")
+        if confirmed(request):
+            try:
+                report = guardrails.guardrails_apply()
+            except guardrails.GuardrailsError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, report.summary(), messages.SUCCESS)
+            return HttpResponseRedirect(here)
+        state, error = None, ""
+        try:
+            state = guardrails.guardrails_inspect()
+        except guardrails.GuardrailsError as refused:
+            error = str(refused)
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Sandbox guardrails"),
+            "opts": self.opts,
+            "policy_name": guardrails.POLICY_NAME,
+            "ou_id": settings.CPP_SANDBOX_OU_ID,
+            "role_name": settings.CPP_SANDBOX_ROLE_NAME,
+            "state": state,
+            "error": error,
+            "current_json": guardrails.readable_json(state.current) if state and state.current else "",
+            "desired_json": guardrails.readable_json(state.desired) if state else "",
+        }
+        return TemplateResponse(request, "admin/workshops/guardrails.html", context)
+
+
+class CredentialViewInline(ReadOnlyInline):
+    """Who opened a credentials page or revealed a password, and when: the audit, read-only."""
+
+    model = CredentialView
+    fields = ("at", "action", "viewer")
+    readonly_fields = fields
+    verbose_name_plural = _("views of these credentials")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("viewer")
+
+
+@admin.register(Credential)
+class CredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Attendees' credentials as provisioning left them, with every view; never the password."""
+
+    list_display = (
+        "iam_user_name",
+        "attendee",
+        "workshop",
+        "sandbox_account",
+        "status",
+        "provisioned_at",
+        "revoked_at",
+    )
+    list_filter = ("status",)
+    search_fields = (
+        "iam_user_name",
+        "sandbox_account__aws_account_id",
+        "registration__workshop__title",
+        "registration__attendee__email",
+    )
+    list_select_related = ("registration__workshop", "registration__attendee", "sandbox_account")
+    # password_encrypted is left out on purpose: not even its ciphertext belongs on a staff page.
+    fields = (
+        "registration",
+        "sandbox_account",
+        "iam_user_name",
+        "status",
+        "attempts",
+        "last_error",
+        "provisioned_at",
+        "revoked_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = [CredentialViewInline]
+
+    @admin.display(description=_("attendee"), ordering="registration__attendee__email")
+    def attendee(self, credential):
+        return credential.registration.attendee
+
+    @admin.display(description=_("workshop"), ordering="registration__workshop__starts_at")
+    def workshop(self, credential):
+        return credential.registration.workshop
