@@ -1,8 +1,5 @@
 """Cleanup runs in the admin, read-only (runs are written by the cleaner, never by hand), and the actions
-that start one on chosen pool accounts, for the lead to add to SandboxAccountAdmin:
-
-    from cleaner.admin import SANDBOX_ACCOUNT_CLEANUP_ACTIONS
-    actions = ["release_from_quarantine", *SANDBOX_ACCOUNT_CLEANUP_ACTIONS]
+that start one on chosen pool accounts, offered on the pool's own page (workshops.sandbox.admin).
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from accounts import roles
 from cleaner import runs, safety
 from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
+from workshops.sandbox.admin import sandbox_account_actions_add
 
 
 class CleanupTargetInline(ReadOnlyInline):
@@ -95,14 +93,14 @@ def _start(modeladmin, request, queryset, *, dry_run: bool):
     return None
 
 
-@admin.action(description=_("Dry run of a cleanup (deletes nothing)"))
+@admin.action(permissions=["sweep"], description=_("Dry run of a cleanup (deletes nothing)"))
 def start_dry_run_cleanup(modeladmin, request, queryset):
     return _start(modeladmin, request, queryset, dry_run=True)
 
 
-@admin.action(description=_("Clean up: delete everything not protected"))
+@admin.action(permissions=["sweep"], description=_("Clean up: delete everything not protected"))
 def start_cleanup(modeladmin, request, queryset):
     return _start(modeladmin, request, queryset, dry_run=False)
 
 
-SANDBOX_ACCOUNT_CLEANUP_ACTIONS = [start_dry_run_cleanup, start_cleanup]
+sandbox_account_actions_add(start_dry_run_cleanup, start_cleanup)

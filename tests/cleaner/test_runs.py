@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cleaner import runs, safety, tasks
-from cleaner.admin import start_cleanup, start_dry_run_cleanup
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal.celery import CLEANER_QUEUE
 from tests.cleaner.conftest import REGIONS, fill_with_things
@@ -347,29 +346,34 @@ def test_the_run_page_shows_what_was_left_and_polls_only_while_running(client, f
     assert reverse("cleaner:run_progress", args=[finished_run.pk]) in page and "setTimeout(poll, 2000)" in page
 
 
-def test_the_admin_shows_runs_read_only_and_its_actions_start_runs(client, rf, pool, few_regions):
-    from django.contrib.admin.sites import site
-    from django.contrib.messages.storage.fallback import FallbackStorage
-
+def test_the_admin_shows_runs_read_only_and_its_actions_start_runs(client, pool, few_regions):
     sa = SolutionsArchitectFactory()
     client.force_login(sa)
     run = new_run(pool, dry_run=True)
     assert client.get(reverse("admin:cleaner_cleanuprun_change", args=[run.pk])).status_code == 200
     assert client.get(reverse("admin:cleaner_cleanuprun_add")).status_code == 403
 
-    model_admin = site._registry[SandboxAccount]
-    request = rf.post("/admin/", {})
-    request.user, request.session = sa, {}
-    request._messages = FallbackStorage(request)
-    queryset = SandboxAccount.objects.filter(pk__in=[a.pk for a in pool])
-    start_dry_run_cleanup(model_admin, request, queryset)
+    # Through the pool's own admin page, as an SA ticks accounts and picks an action.
+    changelist = reverse("admin:workshops_sandboxaccount_changelist")
+    page = client.get(changelist).content.decode()
+    assert 'value="start_dry_run_cleanup"' in page and 'value="start_cleanup"' in page
+    chosen = {"_selected_action": [a.pk for a in pool], "index": 0}
+    client.post(changelist, {**chosen, "action": "start_dry_run_cleanup"})
     assert CleanupRun.objects.filter(trigger=CleanupRun.Trigger.ADMIN, dry_run=True, requested_by=sa).exists()
-    confirmation = start_cleanup(model_admin, request, queryset)  # a real one asks first
-    assert confirmation.template_name == "admin/confirm_action.html"
+    confirmation = client.post(changelist, {**chosen, "action": "start_cleanup"})  # a real one asks first
+    assert "admin/confirm_action.html" in [t.name for t in confirmation.templates]
     assert not CleanupRun.objects.filter(trigger=CleanupRun.Trigger.ADMIN, dry_run=False).exists()
-    request.POST = {"confirmed": "yes"}
-    start_cleanup(model_admin, request, queryset)
+    client.post(changelist, {**chosen, "action": "start_cleanup", "confirmed": "yes"})
     assert CleanupRun.objects.filter(trigger=CleanupRun.Trigger.ADMIN, dry_run=False).exists()
+
+
+def test_only_solutions_architects_are_offered_the_cleanup_actions(client, pool):
+    client.force_login(AccountManagerFactory())
+    changelist = reverse("admin:workshops_sandboxaccount_changelist")
+    page = client.get(changelist)
+    assert b"start_cleanup" not in page.content
+    client.post(changelist, {"_selected_action": [a.pk for a in pool], "index": 0, "action": "start_dry_run_cleanup"})
+    assert not CleanupRun.objects.exists()
 
 
 def test_a_refused_run_stores_nothing(pool, org):
