@@ -28,11 +28,11 @@ from cleaner.selectors import cleanup_run_progress
 from notifications.models import EmailStatus
 from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
-from staff.services import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
 from workshops import invitations, provisioning, services
 from workshops.admin import form_time_zone
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, Workshop
 from workshops.provisioning.runs import PROVISIONABLE
+from workshops.registrations import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
 from workshops.services import MANUAL_MOVES, StageError
 
 ATTENDEES_PER_PAGE = 100
