@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from staff.selectors import pool_room
-from workshops.admin import WORKSHOP_FIELDSETS, WorkshopForm
+from workshops.forms import WORKSHOP_FIELDSETS, WorkshopForm
 from workshops.models import Stage
 
 # A browser's own date-and-time picker; its value is read in the workshop's time zone (see views).

@@ -29,7 +29,7 @@ from notifications.models import EmailStatus
 from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
 from workshops import invitations, provisioning, services
-from workshops.admin import form_time_zone
+from workshops.forms import form_time_zone
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, Workshop
 from workshops.provisioning.runs import PROVISIONABLE
 from workshops.registrations import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
