@@ -13,7 +13,6 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -27,6 +26,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
 from workshops import guardrails, invitations, services
 from workshops.forms import WORKSHOP_FIELDSETS, WORKSHOP_READONLY, WorkshopForm, form_time_zone
@@ -43,30 +43,8 @@ from workshops.models import (
 from workshops.selectors import workshops_visible_to
 from workshops.services import ALLOWED_MOVES, MANUAL_MOVES, Move, StageError
 
-CONFIRMATION_TEMPLATE = "admin/confirm_action.html"
 # Reservations matter while the workshop still waits for its day; afterwards a gap is history.
 STAGES_HOLDING_RESERVATIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
-
-
-def _confirmed(request) -> bool:
-    return request.method == "POST" and request.POST.get("confirmed") == "yes"
-
-
-def _confirmation_page(modeladmin, request, *, title, question, items, confirm_label, **extra) -> TemplateResponse:
-    """The intermediate page of a state-changing action: names each object and what will happen."""
-    request.current_app = modeladmin.admin_site.name
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "question": question,
-        "items": items,
-        "confirm_label": confirm_label,
-        "opts": modeladmin.opts,
-        "media": modeladmin.media,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        **extra,
-    }
-    return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
 class StageChangeInline(ReadOnlyInline):
@@ -198,8 +176,8 @@ class WorkshopAdmin(admin.ModelAdmin):
 
     def stage_move(self, request, workshops: list[Workshop], move: Move, **page):
         """Ask first; once confirmed, move each workshop on its own so one refusal stops no other."""
-        if not _confirmed(request):
-            return _confirmation_page(
+        if not action_confirmed(request):
+            return action_confirmation_page(
                 self,
                 request,
                 title=f"{move.verb}: {gettext('are you sure?')}",
@@ -279,8 +257,8 @@ class SandboxAccountAdmin(admin.ModelAdmin):
     @admin.action(permissions=["release"], description=_("Release from quarantine"))
     def release_from_quarantine(self, request, queryset):
         accounts = list(queryset)
-        if not _confirmed(request):
-            return _confirmation_page(
+        if not action_confirmed(request):
+            return action_confirmation_page(
                 self,
                 request,
                 title=gettext("Release from quarantine: are you sure?"),
@@ -336,7 +314,7 @@ class SandboxAccountAdmin(admin.ModelAdmin):
         if not roles.is_solutions_architect(request.user):
             raise PermissionDenied
         here = reverse("admin:workshops_sandboxaccount_guardrails")
-        if _confirmed(request):
+        if action_confirmed(request):
             try:
                 report = guardrails.guardrails_apply()
             except guardrails.GuardrailsError as error:
