@@ -9,7 +9,7 @@ fragments of the same templates; every form also works as a plain POST without J
 from __future__ import annotations
 
 import csv
-from functools import partial, wraps
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +28,7 @@ from cleaner.selectors import cleanup_run_progress
 from notifications.models import EmailStatus
 from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
-from workshops import invitations, provisioning, services
+from workshops import provisioning, services
 from workshops.forms import form_time_zone
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, Workshop
 from workshops.provisioning.runs import PROVISIONABLE
@@ -311,7 +311,12 @@ def workshop_create(request):
         if request.method == "POST":
             form = StaffWorkshopForm(request.POST)
             if form.is_valid():
-                workshop = form.save()
+                workshop = services.workshop_create(
+                    workshop=form.save(commit=False),
+                    owners=form.cleaned_data["owners"],
+                    account_managers=form.cleaned_data["account_managers"],
+                    actor=request.user,
+                )
                 messages.success(request, _("“%(title)s” is saved as a draft.") % {"title": workshop.title})
                 return redirect("staff:workshop", workshop.pk)
         else:
@@ -345,13 +350,15 @@ def workshop_edit(request, workshop_id: int):
 
 @transaction.atomic
 def _save_edit(request, form: StaffWorkshopForm) -> None:
-    workshop = form.save(commit=False)
-    # The service carries an edit's consequences: calendar updates, moved reminders, seats, the pool.
-    services.workshop_update(workshop=workshop, changed=set(form.changed_data), actor=request.user)
+    # The service carries an edit's consequences: calendar updates, moved reminders, seats, the pool,
+    # the invitations of added AMs (sent once the owners and AMs below are saved and this commits).
+    services.workshop_update(
+        workshop=form.save(commit=False),
+        changed=set(form.changed_data),
+        account_managers_added=form.account_managers_added(),
+        actor=request.user,
+    )
     form.save_m2m()
-    if "account_managers" in form.changed_data:
-        # AMs added to a workshop already open get their invitation link like the others did.
-        transaction.on_commit(partial(invitations.account_managers_invite, workshop_id=workshop.pk))
 
 
 def _fieldsets(form) -> list[tuple[str, list]]:

@@ -9,13 +9,12 @@ actions that go through the services, each behind a confirmation page.
 from __future__ import annotations
 
 import zoneinfo
-from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
-from workshops import guardrails, invitations, services
+from workshops import guardrails, services
 from workshops.forms import WORKSHOP_FIELDSETS, WORKSHOP_READONLY, WorkshopForm, form_time_zone
 from workshops.models import (
     Credential,
@@ -94,17 +93,21 @@ class WorkshopAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
+            services.workshop_create(
+                workshop=obj,
+                owners=form.cleaned_data["owners"],
+                account_managers=form.cleaned_data["account_managers"],
+                actor=request.user,
+            )
             return
         # An edit of a published workshop has consequences (calendar updates, moved reminders,
-        # promotions into new seats): the service carries them.
-        services.workshop_update(workshop=obj, changed=set(form.changed_data), actor=request.user)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if change and "account_managers" in form.changed_data:
-            # AMs added to a workshop already open get their invitation link like the others did.
-            transaction.on_commit(partial(invitations.account_managers_invite, workshop_id=form.instance.pk))
+        # promotions into new seats, invitations of added AMs): the service carries them.
+        services.workshop_update(
+            workshop=obj,
+            changed=set(form.changed_data),
+            account_managers_added=form.account_managers_added(),
+            actor=request.user,
+        )
 
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, workshop):

@@ -90,6 +90,13 @@ class WorkshopForm(forms.ModelForm):
             "attendee_policy_arns": _("One per line, e.g. arn:aws:iam::aws:policy/PowerUserAccess."),
         }
 
+    def account_managers_added(self) -> set:
+        """The Account Managers this form adds to its workshop; read before the form saves them."""
+        if "account_managers" not in self.changed_data:
+            return set()
+        before = set(self.instance.account_managers.all()) if self.instance.pk else set()
+        return set(self.cleaned_data["account_managers"]) - before
+
     def clean_time_zone(self):
         # The model validates this too, but only after the form has put the value on the instance,
         # and the page then shows the instance, whose name needs its time zone.
