@@ -118,7 +118,7 @@ def home_url(user: User) -> str:
     if roles.is_solutions_architect(user):
         return reverse("admin:index")
     if roles.is_account_manager(user):
-        return reverse("workshops:am_workshops")
+        return reverse("staff:am_workshops")
     if user.is_staff:
         return reverse("admin:index")
     return reverse("workshops:my_workshops")

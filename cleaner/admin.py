@@ -5,8 +5,6 @@ that start one on chosen pool accounts, offered on the pool's own page (workshop
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -15,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from cleaner import runs, safety
 from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
+from cpp_portal.admin_confirm import action_confirmation_page
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
 from workshops.sandbox.admin import sandbox_account_actions_add
 
@@ -66,20 +65,16 @@ def _start(modeladmin, request, queryset, *, dry_run: bool):
         return None
     accounts = list(queryset.order_by("aws_account_id"))
     if not dry_run and request.POST.get("confirmed") != "yes":
-        request.current_app = modeladmin.admin_site.name
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "title": gettext("Delete everything in these accounts: are you sure?"),
-            "question": gettext("Sweep these accounts clean, deleting every resource that is not protected?"),
-            "consequences": gettext("This cannot be undone. A dry run shows first what would be deleted."),
-            "items": [{"object": a, "status": a.get_state_display(), "warning": ""} for a in accounts],
-            "confirm_label": gettext("Delete: yes, I’m sure"),
-            "action_name": "start_cleanup",
-            "opts": modeladmin.opts,
-            "media": modeladmin.media,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/confirm_action.html", context)
+        return action_confirmation_page(
+            modeladmin,
+            request,
+            title=gettext("Delete everything in these accounts: are you sure?"),
+            question=gettext("Sweep these accounts clean, deleting every resource that is not protected?"),
+            consequences=gettext("This cannot be undone. A dry run shows first what would be deleted."),
+            items=[{"object": a, "status": a.get_state_display(), "warning": ""} for a in accounts],
+            confirm_label=gettext("Delete: yes, I’m sure"),
+            action_name="start_cleanup",
+        )
     try:
         run = runs.sandbox_accounts_start_cleanup(
             account_pks=[a.pk for a in accounts], dry_run=dry_run, actor=request.user

@@ -7,20 +7,17 @@ accounts app does not depend on this one; only Solutions Architects and superuse
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import User
+from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin
 from privacy import selectors, services
 from privacy.models import AnonymisationRun
 from privacy.views import data_download_response
-
-CONFIRMATION_TEMPLATE = "admin/confirm_action.html"
 
 
 @admin.register(AnonymisationRun)
@@ -54,8 +51,7 @@ def anonymise_now(modeladmin, request, queryset):
     people = list(queryset.order_by("email"))
     refusals = {person.pk: selectors.anonymisation_refusal(person) for person in people}
     allowed = [person.pk for person in people if refusals[person.pk] is None]
-    if not (request.method == "POST" and request.POST.get("confirmed") == "yes"):
-        request.current_app = modeladmin.admin_site.name
+    if not action_confirmed(request):
         items = [
             {
                 "object": person,
@@ -64,23 +60,20 @@ def anonymise_now(modeladmin, request, queryset):
             }
             for person in people
         ]
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "title": gettext("Anonymise now: are you sure?"),
-            "question": ngettext("Anonymise this person now?", "Anonymise these people now?", len(people)),
-            "consequences": gettext(
+        return action_confirmation_page(
+            modeladmin,
+            request,
+            title=gettext("Anonymise now: are you sure?"),
+            question=ngettext("Anonymise this person now?", "Anonymise these people now?", len(people)),
+            consequences=gettext(
                 "Names, email addresses, phone numbers, job titles, survey comments and the emails sent to them are "
                 "replaced or deleted, their accounts deactivated and signed out. Company, country, attendance and "
                 "survey scores stay for the statistics. This cannot be undone."
             ),
-            "items": items,
-            "confirm_label": gettext("Anonymise now: yes, I’m sure"),
-            "opts": modeladmin.opts,
-            "media": modeladmin.media,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "action_name": "anonymise_now",
-        }
-        return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
+            items=items,
+            confirm_label=gettext("Anonymise now: yes, I’m sure"),
+            action_name="anonymise_now",
+        )
     for person in people:
         if refusals[person.pk] is not None:
             modeladmin.message_user(request, f"{person}: {_refusal_text(refusals[person.pk])}", messages.WARNING)

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from staff import views
+from staff import am_views, views
 
 app_name = "staff"
 
+# /staff/… for Solutions Architects, /am/… for Account Managers.
 # Beside /staff/cleanup/ (cleaner) and /staff/outbox/ (notifications): none of these paths meet theirs.
 urlpatterns = [
     path("staff/", views.home, name="home"),
@@ -29,4 +30,7 @@ urlpatterns = [
         views.check_in_mark,
         name="check_in_mark",
     ),
+    # The Account Managers' own pages.
+    path("am/workshops/", am_views.am_workshops, name="am_workshops"),
+    path("am/workshops/<int:workshop_id>/invite/", am_views.am_invite, name="am_invite"),
 ]

@@ -28,11 +28,11 @@ from cleaner.selectors import cleanup_run_progress
 from notifications.models import EmailStatus
 from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
-from staff.services import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
-from workshops import invitations, services
-from workshops.admin import form_time_zone
+from workshops import services
+from workshops.forms import form_time_zone
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, Workshop
-from workshops.sandbox import provisioning
+from workshops.registrations import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
+from workshops.sandbox import provisioning, tasks
 from workshops.sandbox.provisioning.runs import PROVISIONABLE
 from workshops.services import MANUAL_MOVES, StageError
 
@@ -254,39 +254,56 @@ def stage_move(request, workshop_id: int, target: str):
 # --- Provisioning --------------------------------------------------------------------------------
 
 
+def _retry_refusal(workshop: Workshop, credential: Credential) -> str:
+    # What provisioning.credential_retry would refuse or skip, said now rather than in a worker's log.
+    if credential.status not in RETRYABLE:
+        return _("Credential %(user)s is “%(status)s”: there is nothing to retry.") % {
+            "user": credential.iam_user_name,
+            "status": credential.get_status_display(),
+        }
+    if credential.status in PROVISIONABLE and workshop.stage != Stage.RUNNING:
+        return _("“%(title)s” is %(stage)s: credentials are made only while it runs.") % {
+            "title": workshop.title,
+            "stage": workshop.get_stage_display().lower(),
+        }
+    return ""
+
+
 @require_POST
 @solutions_architects_only
 def credential_retry(request, workshop_id: int, credential_id: int):
-    """Try one attendee's credential again now: make it if it failed, remove it if revoking failed."""
+    """Queue another try of one attendee's credential: make it if it failed, remove it if revoking failed."""
     workshop = get_object_or_404(Workshop, pk=workshop_id)
     try:
         credential = selectors.credential_for_staff(workshop, credential_id)
     except Credential.DoesNotExist:
         raise Http404 from None
-    try:
-        credential = provisioning.credential_retry(credential_id=credential.pk)
-    except provisioning.ProvisioningError as refused:
-        messages.error(request, str(refused))
+    refusal = _retry_refusal(workshop, credential)
+    if refusal:
+        messages.error(request, refusal)
     else:
-        fixed = credential.status in (CredentialStatus.READY, CredentialStatus.REVOKED)
-        level = messages.SUCCESS if fixed else messages.ERROR
-        text = _("Credential %(user)s is now “%(status)s”.") % {
-            "user": credential.iam_user_name,
-            "status": credential.get_status_display(),
-        }
-        if credential.last_error and level == messages.ERROR:
-            text = f"{text} {credential.last_error}"
-        messages.add_message(request, level, text)
+        # AWS answers in seconds, or not for minutes: a worker makes the calls, never this request.
+        transaction.on_commit(partial(tasks.provision_credential.delay, credential.pk))
+        messages.success(
+            request,
+            _("Credential %(user)s: another try is queued. Reload the page in a moment to see how it went.")
+            % {"user": credential.iam_user_name},
+        )
     return redirect(f"{reverse('staff:workshop', args=[workshop.pk])}#attendees")
 
 
 @require_POST
 @solutions_architects_only
 def registration_provision(request, workshop_id: int, registration_id: int):
-    """Give a confirmed attendee of a running workshop who has no credential yet (the pool was dry) one now."""
+    """Give a confirmed attendee of a running workshop who has no credential yet (the pool was dry) one."""
     workshop = get_object_or_404(Workshop, pk=workshop_id)
     registration = get_object_or_404(Registration, pk=registration_id, workshop=workshop)
-    credential = provisioning.registration_provision(registration_id=registration.pk)
+    credential = None
+    if registration.status == RegistrationStatus.CONFIRMED and workshop.stage == Stage.RUNNING:
+        # Only the database: a seat in an account, as a pending credential the page shows (and polls)
+        # at once. The IAM user is made by the queued task.
+        provisioning.workshop_accounts_assign(workshop_id=workshop.pk)
+        credential = Credential.objects.filter(registration=registration).first()
     if credential is None:
         messages.error(
             request,
@@ -294,10 +311,11 @@ def registration_provision(request, workshop_id: int, registration_id: int):
               "have a free account."),
         )  # fmt: skip
     else:
+        transaction.on_commit(partial(tasks.provision_registration.delay, registration.pk))
         messages.success(
             request,
-            _("Credential %(user)s is now “%(status)s”.")
-            % {"user": credential.iam_user_name, "status": credential.get_status_display()},
+            _("Credential %(user)s is queued: it is made in a moment, and this page shows it when it is ready.")
+            % {"user": credential.iam_user_name},
         )
     return redirect(f"{reverse('staff:workshop', args=[workshop.pk])}#attendees")
 
@@ -312,7 +330,12 @@ def workshop_create(request):
         if request.method == "POST":
             form = StaffWorkshopForm(request.POST)
             if form.is_valid():
-                workshop = form.save()
+                workshop = services.workshop_create(
+                    workshop=form.save(commit=False),
+                    owners=form.cleaned_data["owners"],
+                    account_managers=form.cleaned_data["account_managers"],
+                    actor=request.user,
+                )
                 messages.success(request, _("“%(title)s” is saved as a draft.") % {"title": workshop.title})
                 return redirect("staff:workshop", workshop.pk)
         else:
@@ -346,13 +369,15 @@ def workshop_edit(request, workshop_id: int):
 
 @transaction.atomic
 def _save_edit(request, form: StaffWorkshopForm) -> None:
-    workshop = form.save(commit=False)
-    # The service carries an edit's consequences: calendar updates, moved reminders, seats, the pool.
-    services.workshop_update(workshop=workshop, changed=set(form.changed_data), actor=request.user)
+    # The service carries an edit's consequences: calendar updates, moved reminders, seats, the pool,
+    # the invitations of added AMs (sent once the owners and AMs below are saved and this commits).
+    services.workshop_update(
+        workshop=form.save(commit=False),
+        changed=set(form.changed_data),
+        account_managers_added=form.account_managers_added(),
+        actor=request.user,
+    )
     form.save_m2m()
-    if "account_managers" in form.changed_data:
-        # AMs added to a workshop already open get their invitation link like the others did.
-        transaction.on_commit(partial(invitations.account_managers_invite, workshop_id=workshop.pk))
 
 
 def _fieldsets(form) -> list[tuple[str, list]]:

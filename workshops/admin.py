@@ -8,16 +8,12 @@ actions that go through the services, each behind a confirmation page.
 
 from __future__ import annotations
 
-import functools
-import re
 import zoneinfo
-from functools import partial
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,107 +23,21 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from cpp_portal.admin_confirm import confirmation_page as _confirmation_page
-from cpp_portal.admin_confirm import confirmed as _confirmed
+from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
-from workshops import invitations, services
+from workshops import services
+from workshops.forms import WORKSHOP_FIELDSETS, WORKSHOP_READONLY, WorkshopForm, form_time_zone
 from workshops.models import (
     Stage,
     StageChange,
     Topic,
     Workshop,
-    validate_time_zone,
 )
 from workshops.selectors import workshops_visible_to
 from workshops.services import ALLOWED_MOVES, MANUAL_MOVES, Move, StageError
 
 # Reservations matter while the workshop still waits for its day; afterwards a gap is history.
 STAGES_HOLDING_RESERVATIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
-
-
-@functools.cache
-def _time_zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def form_time_zone(request, workshop: Workshop | None) -> zoneinfo.ZoneInfo:
-    """The zone a workshop form's times are typed in: the one posted with them, else the workshop's, else the default.
-
-    Every form that edits a workshop (the admin's, the SA's pages) reads its times through this.
-    """
-    name = request.POST.get("time_zone", "").strip()
-    if name not in _time_zone_names() and workshop is not None:
-        name = workshop.time_zone
-    if name not in _time_zone_names():
-        name = Workshop._meta.get_field("time_zone").default
-    return zoneinfo.ZoneInfo(name)
-
-
-class StringListField(forms.Field):
-    """A list of short strings, one per line or comma-separated; pasted JSON lists work too."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
-
-    def __init__(self, *, encoder=None, decoder=None, **kwargs):
-        # The model's JSONField offers its encoder and decoder; a plain list of strings needs neither.
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        return "\n".join(map(str, value)) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        return re.findall(r"[^\s,\[\]\"']+", value or "")
-
-
-WORKSHOP_FIELDSETS = (
-    (_("What"), {"fields": ("title", "topic", "language", "agenda")}),
-    (
-        _("When"),
-        {
-            "description": _("Dates and times are in the workshop's own time zone."),
-            "fields": ("time_zone", "starts_at", "ends_at", "registration_deadline", "provisioning_lead_minutes"),
-        },
-    ),
-    (_("Where"), {"fields": ("venue", "online_link")}),
-    (_("Who"), {"fields": ("capacity", "attendees_per_account", "owners", "account_managers")}),
-    (_("AWS"), {"fields": ("aws_regions", "attendee_policy_arns")}),
-    (_("Stage"), {"fields": ("stage", "accounts")}),
-)
-# Only the services change these; "accounts" is the count of the pool's reservations.
-WORKSHOP_READONLY = ("stage", "accounts")
-
-
-def _https_by_default(db_field, **kwargs):
-    # Staff paste meeting links without a scheme; today they are https (and Django 6's default).
-    if isinstance(db_field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return db_field.formfield(**kwargs)
-
-
-class WorkshopForm(forms.ModelForm):
-    class Meta:
-        model = Workshop
-        formfield_callback = _https_by_default
-        fields = [
-            name
-            for _title, section in WORKSHOP_FIELDSETS
-            for name in section["fields"]
-            if name not in WORKSHOP_READONLY
-        ]
-        field_classes = {"aws_regions": StringListField, "attendee_policy_arns": StringListField}
-        help_texts = {
-            "aws_regions": _("One per line or separated by commas, e.g. eu-west-1, eu-central-1."),
-            "attendee_policy_arns": _("One per line, e.g. arn:aws:iam::aws:policy/PowerUserAccess."),
-        }
-
-    def clean_time_zone(self):
-        # The model validates this too, but only after the form has put the value on the instance,
-        # and the page then shows the instance, whose name needs its time zone.
-        time_zone = self.cleaned_data["time_zone"]
-        validate_time_zone(time_zone)
-        return time_zone
 
 
 class StageChangeInline(ReadOnlyInline):
@@ -177,17 +87,21 @@ class WorkshopAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
+            services.workshop_create(
+                workshop=obj,
+                owners=form.cleaned_data["owners"],
+                account_managers=form.cleaned_data["account_managers"],
+                actor=request.user,
+            )
             return
         # An edit of a published workshop has consequences (calendar updates, moved reminders,
-        # promotions into new seats): the service carries them.
-        services.workshop_update(workshop=obj, changed=set(form.changed_data), actor=request.user)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if change and "account_managers" in form.changed_data:
-            # AMs added to a workshop already open get their invitation link like the others did.
-            transaction.on_commit(partial(invitations.account_managers_invite, workshop_id=form.instance.pk))
+        # promotions into new seats, invitations of added AMs): the service carries them.
+        services.workshop_update(
+            workshop=obj,
+            changed=set(form.changed_data),
+            account_managers_added=form.account_managers_added(),
+            actor=request.user,
+        )
 
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, workshop):
@@ -259,8 +173,8 @@ class WorkshopAdmin(admin.ModelAdmin):
 
     def stage_move(self, request, workshops: list[Workshop], move: Move, **page):
         """Ask first; once confirmed, move each workshop on its own so one refusal stops no other."""
-        if not _confirmed(request):
-            return _confirmation_page(
+        if not action_confirmed(request):
+            return action_confirmation_page(
                 self,
                 request,
                 title=f"{move.verb}: {gettext('are you sure?')}",

@@ -1,72 +1,105 @@
-"""Forms of the workshop pages for customers and Account Managers."""
+"""The workshop form and its fields, as the admin and the SA's pages (staff/forms.py) both use them."""
 
 from __future__ import annotations
 
+import functools
+import re
+import zoneinfo
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from workshops.invitations import MAX_CONTACTS
-
-# 500 contacts of a few hundred characters each, with room to spare.
-MAX_LIST_BYTES = 512 * 1024
-MAX_NOTE_LENGTH = 1000
+from workshops.models import Workshop, validate_time_zone
 
 
-class InviteByListForm(forms.Form):
-    """An AM's list of contacts, pasted or as a CSV file, and an optional personal note."""
+@functools.cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
-    contacts = forms.CharField(
-        label=_("Paste contacts"),
-        required=False,
-        max_length=MAX_LIST_BYTES,
-        strip=False,  # line numbers in error messages must match what was pasted
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "spellcheck": "false",
-                                     "placeholder": "ana@example.com; Ana; García; es"}),
-        help_text=_("One contact per line: email, first name, last name, language (en, es, pt or it). "
-                    "Only the email is required; a header line is optional; separate with commas, "
-                    "semicolons or tabs. At most %(max)s contacts.") % {"max": MAX_CONTACTS},
-    )  # fmt: skip
-    csv_file = forms.FileField(
-        label=_("…or upload a CSV file"),
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
-    )
-    note = forms.CharField(
-        label=_("A note from you (optional)"),
-        required=False,
-        max_length=MAX_NOTE_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Shown in the email, in your words, above the workshop's details."),
-    )
 
-    def clean(self):
-        cleaned = super().clean()
-        pasted = (cleaned.get("contacts") or "").strip()
-        upload = cleaned.get("csv_file")
-        if pasted and upload:
-            raise forms.ValidationError(_("Paste a list or upload a file, not both."))
-        if upload:
-            cleaned["text"] = self._read(upload)
-        elif pasted:
-            cleaned["text"] = cleaned["contacts"]
-        elif not self.errors:
-            raise forms.ValidationError(_("Paste a list of contacts or choose a CSV file."))
-        return cleaned
+def form_time_zone(request, workshop: Workshop | None) -> zoneinfo.ZoneInfo:
+    """The zone a workshop form's times are typed in: the one posted with them, else the workshop's, else the default.
 
-    def _read(self, upload) -> str:
-        if upload.size > MAX_LIST_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(kb)s KB: send at most %(max)s contacts at a time.")
-                % {"kb": MAX_LIST_BYTES // 1024, "max": MAX_CONTACTS}
-            )
-        data = upload.read()
-        # Spreadsheets save CSV as UTF-8 (often with a BOM) or, on Windows, as Windows-1252.
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if "\x00" not in text:  # a spreadsheet's own format (.xlsx) rather than CSV
-                return text
-            break
-        raise forms.ValidationError(_("The file is not a text (CSV) file: save it as “CSV UTF-8” and try again."))
+    Every form that edits a workshop (the admin's, the SA's pages) reads its times through this.
+    """
+    name = request.POST.get("time_zone", "").strip()
+    if name not in _time_zone_names() and workshop is not None:
+        name = workshop.time_zone
+    if name not in _time_zone_names():
+        name = Workshop._meta.get_field("time_zone").default
+    return zoneinfo.ZoneInfo(name)
+
+
+class StringListField(forms.Field):
+    """A list of short strings, one per line or comma-separated; pasted JSON lists work too."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def __init__(self, *, encoder=None, decoder=None, **kwargs):
+        # The model's JSONField offers its encoder and decoder; a plain list of strings needs neither.
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(map(str, value)) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return re.findall(r"[^\s,\[\]\"']+", value or "")
+
+
+WORKSHOP_FIELDSETS = (
+    (_("What"), {"fields": ("title", "topic", "language", "agenda")}),
+    (
+        _("When"),
+        {
+            "description": _("Dates and times are in the workshop's own time zone."),
+            "fields": ("time_zone", "starts_at", "ends_at", "registration_deadline", "provisioning_lead_minutes"),
+        },
+    ),
+    (_("Where"), {"fields": ("venue", "online_link")}),
+    (_("Who"), {"fields": ("capacity", "attendees_per_account", "owners", "account_managers")}),
+    (_("AWS"), {"fields": ("aws_regions", "attendee_policy_arns")}),
+    (_("Stage"), {"fields": ("stage", "accounts")}),
+)
+# Only the services change these; "accounts" is the count of the pool's reservations.
+WORKSHOP_READONLY = ("stage", "accounts")
+
+
+def _https_by_default(db_field, **kwargs):
+    # Staff paste meeting links without a scheme; today they are https (and Django 6's default).
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class WorkshopForm(forms.ModelForm):
+    class Meta:
+        model = Workshop
+        formfield_callback = _https_by_default
+        fields = [
+            name
+            for _title, section in WORKSHOP_FIELDSETS
+            for name in section["fields"]
+            if name not in WORKSHOP_READONLY
+        ]
+        field_classes = {"aws_regions": StringListField, "attendee_policy_arns": StringListField}
+        help_texts = {
+            "aws_regions": _("One per line or separated by commas, e.g. eu-west-1, eu-central-1."),
+            "attendee_policy_arns": _("One per line, e.g. arn:aws:iam::aws:policy/PowerUserAccess."),
+        }
+
+    def account_managers_added(self) -> set:
+        """The Account Managers this form adds to its workshop; read before the form saves them."""
+        if "account_managers" not in self.changed_data:
+            return set()
+        before = set(self.instance.account_managers.all()) if self.instance.pk else set()
+        return set(self.cleaned_data["account_managers"]) - before
+
+    def clean_time_zone(self):
+        # The model validates this too, but only after the form has put the value on the instance,
+        # and the page then shows the instance, whose name needs its time zone.
+        time_zone = self.cleaned_data["time_zone"]
+        validate_time_zone(time_zone)
+        return time_zone

@@ -1,13 +1,15 @@
-"""Everything that changes a workshop's stage, and the edits of a workshop.
+"""Everything that creates or edits a workshop or changes its stage.
 
 Nothing else assigns `Workshop.stage`: each move is a service that locks the row, returns quietly
 if the workshop is already there, refuses an illegal move with a clear error, writes the audit
-row, and queues the side effects only once the transaction has committed.
+row, and queues the side effects only once the transaction has committed. The admin and the SA's
+pages both create and edit workshops through `workshop_create` and `workshop_update`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -181,18 +183,40 @@ def workshops_advance_due(*, now: datetime | None = None) -> list[tuple[int, str
     return done
 
 
-# --- Editing a workshop --------------------------------------------------------------------------
+# --- Creating and editing a workshop -------------------------------------------------------------
+
+
+@transaction.atomic
+def workshop_create(
+    *, workshop: Workshop, owners: Iterable[User], account_managers: Iterable[User], actor: User | None
+) -> Workshop:
+    """Save a validated new workshop as a draft, with its owners and Account Managers."""
+    workshop.save()
+    workshop.owners.set(owners)
+    workshop.account_managers.set(account_managers)
+    log.info("workshop %s created by %s", workshop.pk, actor.pk if actor else None)
+    return workshop
+
 
 # A change to any of these moves the event in people's calendars.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "time_zone", "venue", "online_link", "title")
 
 
 @transaction.atomic
-def workshop_update(*, workshop: Workshop, changed: set[str], actor: User | None) -> Workshop:
+def workshop_update(
+    *,
+    workshop: Workshop,
+    changed: set[str],
+    actor: User | None,
+    account_managers_added: Collection[User] = (),
+) -> Workshop:
     """Save an SA's edit of a validated workshop and carry its consequences.
 
     A new date or place raises the calendar sequence and tells confirmed attendees (reminders
-    move with it); more seats promote from the waitlist; the pool reservation follows the seats.
+    move with it); more seats promote from the waitlist; the pool reservation follows the seats;
+    Account Managers added to a workshop open for registration get their invitation link like the
+    others did at publishing. The caller saves the new set of AMs (the form's many-to-many) in the
+    same transaction; the invitations go once it commits.
     """
     from notifications import workshop_emails
     from workshops.models import Registration, RegistrationStatus
@@ -220,6 +244,11 @@ def workshop_update(*, workshop: Workshop, changed: set[str], actor: User | None
         Stage.REGISTRATION_CLOSED,
     ):
         transaction.on_commit(partial(_reserve_and_report, workshop.pk))
+    if account_managers_added and workshop.stage == Stage.REGISTRATION_OPEN:
+        from workshops.invitations import account_managers_invite
+
+        # Those already emailed are skipped by key: only the newcomers get one.
+        transaction.on_commit(partial(account_managers_invite, workshop_id=workshop.pk))
     if "aws_regions" in changed:
         from workshops.sandbox.guardrails import guardrails_refresh_quietly
 

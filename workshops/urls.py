@@ -26,6 +26,4 @@ urlpatterns = [
         name="credentials_reveal",
     ),
     path("me/registrations/<int:registration_id>/survey/", survey_views.survey, name="survey"),
-    path("am/workshops/", views.am_workshops, name="am_workshops"),
-    path("am/workshops/<int:workshop_id>/invite/", views.am_invite, name="am_invite"),
 ]

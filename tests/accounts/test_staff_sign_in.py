@@ -119,6 +119,6 @@ def test_staff_may_sign_in_by_magic_link_and_skip_the_profile(client, am):
     assert client.get(path).status_code == 200
     response = client.post(reverse("accounts:magic_link"), {"token": token})
     assert signed_in_as(client) == str(am.pk)
-    assert response["Location"] == reverse("workshops:am_workshops")  # an AM lands on their own page
+    assert response["Location"] == reverse("staff:am_workshops")  # an AM lands on their own page
     # The link is spent.
     assert client.post(reverse("accounts:magic_link"), {"token": token}).status_code == 410

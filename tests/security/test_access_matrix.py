@@ -63,8 +63,8 @@ ACCESS: dict[str, tuple[str, tuple]] = {
     # Only once the workshop is closed, and to its attendee only; the sample workshop is open.
     "workshops:survey": ("GET", (404, 404, 404, 404, 404, 404)),
     # --- Account Managers ------------------------------------------------------------------
-    "workshops:am_workshops": ("GET", (LOGIN, 404, 404, OK, OK, 404)),
-    "workshops:am_invite": ("GET", (LOGIN, 404, 404, OK, 404, 404)),
+    "staff:am_workshops": ("GET", (LOGIN, 404, 404, OK, OK, 404)),
+    "staff:am_invite": ("GET", (LOGIN, 404, 404, OK, 404, 404)),
     # --- Solutions Architects --------------------------------------------------------------
     "notifications:outbox": ("GET", (LOGIN, 404, 404, 404, 404, OK)),
     "notifications:outbox_email": ("GET", (LOGIN, 404, 404, 404, 404, OK)),

@@ -26,9 +26,9 @@ from accounts.models import CustomerOrganisation, User
 from cleaner import engine, safety
 from cleaner.models import CleanupRun
 from notifications.models import EmailKind, OutboundEmail
+from staff.forms import InviteByListForm
 from tests import factories
 from tests.workshops.aws_fakes import fake_aws
-from workshops.forms import InviteByListForm
 from workshops.invitations import contacts_parse, customers_invite, invitation_for
 from workshops.models import Credential, Invitation, Registration, SandboxAccount, StageChange, Topic, Workshop
 
@@ -183,7 +183,7 @@ def test_any_uploaded_file_is_read_or_refused_with_a_message(invitation):
 def test_the_invite_page_answers_any_post_with_a_page_and_changes_nothing_when_refused(invitation):
     client = Client()
     client.force_login(invitation.account_manager)
-    url = reverse("workshops:am_invite", args=[invitation.workshop_id])
+    url = reverse("staff:am_invite", args=[invitation.workshop_id])
 
     @FUZZ
     @given(contacts=CONTACT_LISTS, note=HOSTILE)

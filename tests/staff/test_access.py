@@ -81,7 +81,7 @@ def test_the_nav_links_staff_home_for_solutions_architects_only(client, sa, am):
     client.force_login(sa)
     assert reverse("staff:home") in client.get(reverse("notifications:outbox")).content.decode()
     client.force_login(am)
-    assert reverse("staff:home") not in client.get(reverse("workshops:am_workshops")).content.decode()
+    assert reverse("staff:home") not in client.get(reverse("staff:am_workshops")).content.decode()
 
 
 def test_the_staff_paths_leave_cleanup_and_outbox_to_their_apps(sa_client):

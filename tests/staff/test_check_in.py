@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from staff.services import AttendanceError, registration_attendance_mark
 from tests.factories import open_workshop
 from tests.staff.conftest import register
 from workshops.models import Registration, Stage, Workshop
+from workshops.registrations import AttendanceError, registration_attendance_mark
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from workshops.models import Invitation
 
 pytestmark = pytest.mark.django_db
 
-PAGE = reverse("workshops:am_workshops")
+PAGE = reverse("staff:am_workshops")
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ class TestCustomers:
         # The one open workshop carries Bruno's own link, with its copy button and the invite-by-list page.
         link = invitations.invitation_link(Invitation.objects.get(workshop=p.w5, account_manager=p.bruno))
         assert link in page and "data-copy=" in page
-        assert reverse("workshops:am_invite", args=[p.w5.pk]) in page
+        assert reverse("staff:am_invite", args=[p.w5.pk]) in page
         other = Invitation.objects.filter(workshop=p.w5, account_manager=p.ana).first()
         assert other is None or invitations.invitation_link(other) not in page
 
@@ -96,8 +96,8 @@ def test_the_page_costs_the_same_queries_for_10_and_300_rows(client, django_asse
 
 def test_customers_come_a_page_of_organisations_at_a_time(client):
     from accounts.models import CustomerOrganisation
+    from staff.am_views import CUSTOMER_ORGANISATIONS_PER_PAGE
     from tests.factories import SignedUpCustomerFactory, registration_in
-    from workshops.views import CUSTOMER_ORGANISATIONS_PER_PAGE
 
     am = AccountManagerFactory()
     workshop = open_workshop(account_managers=[am])
@@ -109,7 +109,7 @@ def test_customers_come_a_page_of_organisations_at_a_time(client):
     first = client.get(PAGE).content.decode()
     assert "Company 00" in first and f"Company {CUSTOMER_ORGANISATIONS_PER_PAGE - 1:02d}" in first
     assert f"Company {CUSTOMER_ORGANISATIONS_PER_PAGE:02d}" not in first
-    assert "Page 1 of 2" in first and '?page=2#customers' in first
+    assert "Page 1 of 2" in first and "?page=2#customers" in first
     second = client.get(PAGE, {"page": 2}).content.decode()
     assert f"Company {CUSTOMER_ORGANISATIONS_PER_PAGE + 2:02d}" in second and "Company 00" not in second
     # A page that is no page shows the last one, as the staff pages do.

@@ -156,7 +156,7 @@ class TestCustomersInvite:
 
 class TestInvitePage:
     def url(self, invitation):
-        return reverse("workshops:am_invite", args=[invitation.workshop_id])
+        return reverse("staff:am_invite", args=[invitation.workshop_id])
 
     def test_the_am_sees_their_link_with_a_copy_button(self, client, invitation, am):
         client.force_login(am)
@@ -228,12 +228,12 @@ class TestInvitePage:
         url = self.url(invitation)
         client.force_login(other_am)
         assert client.get(url).status_code == 404  # not their workshop
-        assert client.get(reverse("workshops:am_invite", args=[draft.pk])).status_code == 404  # not published
+        assert client.get(reverse("staff:am_invite", args=[draft.pk])).status_code == 404  # not published
         for who in (customer, sa):
             client.force_login(who)
             assert client.get(url).status_code == 404
             assert client.post(url, {"contacts": "a@example.com"}).status_code == 404
-            assert client.get(reverse("workshops:am_workshops")).status_code == 404
+            assert client.get(reverse("staff:am_workshops")).status_code == 404
         client.logout()
         response = client.get(url)
         assert response.status_code == 302
@@ -256,7 +256,7 @@ class TestAccountManagerList:
         registrations.registration_create(workshop_id=mine.pk, attendee=CustomerFactory())  # not theirs
 
         client.force_login(am)
-        response = client.get(reverse("workshops:am_workshops"))
+        response = client.get(reverse("staff:am_workshops"))
         page = response.content.decode()
         assert "Data Day" in page and "Past Day" in page
         assert "Draft Day" not in page and "Someone Else" not in page
@@ -267,11 +267,11 @@ class TestAccountManagerList:
 
     def test_an_am_with_no_workshops_is_told_so(self, client):
         client.force_login(AccountManagerFactory())
-        assert "No published workshop lists you" in client.get(reverse("workshops:am_workshops")).content.decode()
+        assert "No published workshop lists you" in client.get(reverse("staff:am_workshops")).content.decode()
 
 
 def test_the_deadline_passing_stops_the_page_from_sending(client, invitation, am):
     Workshop.objects.filter(pk=invitation.workshop_id).update(registration_deadline=timezone.now() - timedelta(1))
     client.force_login(am)
-    client.post(reverse("workshops:am_invite", args=[invitation.workshop_id]), {"contacts": "ana@example.com"})
+    client.post(reverse("staff:am_invite", args=[invitation.workshop_id]), {"contacts": "ana@example.com"})
     assert not customer_invitations().exists()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from cpp_portal.admin_confirm import confirmation_page, confirmed
+from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
 from workshops.models import Credential, CredentialView, SandboxAccount, SandboxAccountState
 from workshops.sandbox import accounts as sandbox_accounts
@@ -57,8 +57,8 @@ class SandboxAccountAdmin(admin.ModelAdmin):
     @admin.action(permissions=["release"], description=_("Release from quarantine"))
     def release_from_quarantine(self, request, queryset):
         accounts = list(queryset)
-        if not confirmed(request):
-            return confirmation_page(
+        if not action_confirmed(request):
+            return action_confirmation_page(
                 self,
                 request,
                 title=gettext("Release from quarantine: are you sure?"),
@@ -114,7 +114,7 @@ class SandboxAccountAdmin(admin.ModelAdmin):
         if not roles.is_solutions_architect(request.user):
             raise PermissionDenied
         here = reverse("admin:workshops_sandboxaccount_guardrails")
-        if confirmed(request):
+        if action_confirmed(request):
             try:
                 report = guardrails.guardrails_apply()
             except guardrails.GuardrailsError as error:

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accounts.models import User
-from staff.services import registration_attendance_mark
 from workshops.invitations import invitation_for
 from workshops.models import Registration, RegistrationStatus, SurveyAnswer, Workshop
-from workshops.registrations import registration_create
+from workshops.registrations import registration_attendance_mark, registration_create
 from workshops.survey import survey_answer_create
 
 
