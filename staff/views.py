@@ -33,13 +33,11 @@ from workshops.forms import form_time_zone
 from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, Workshop
 from workshops.registrations import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
 from workshops.sandbox import provisioning, tasks
-from workshops.sandbox.provisioning.runs import PROVISIONABLE
 from workshops.services import MANUAL_MOVES, StageError
 
 ATTENDEES_PER_PAGE = 100
 POLL_SECONDS = 2
 EDITABLE_STAGES = (Stage.DRAFT, Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING)
-RETRYABLE = (*PROVISIONABLE, CredentialStatus.REVOKE_FAILED)
 ATTENDANCE_VALUES = {"yes": True, "no": False, "clear": None}
 
 
@@ -120,7 +118,7 @@ def workshop_detail(request, workshop_id: int):
         "filters": filters,
         "statuses": RegistrationStatus.choices,
         "sorts": selectors.ATTENDEE_SORTS,
-        "retryable": RETRYABLE,
+        "retryable": provisioning.RETRYABLE,
     }
     progress = provisioning.provisioning_progress(workshop) if workshop.stage != Stage.DRAFT else None
     context.update(
@@ -254,21 +252,6 @@ def stage_move(request, workshop_id: int, target: str):
 # --- Provisioning --------------------------------------------------------------------------------
 
 
-def _retry_refusal(workshop: Workshop, credential: Credential) -> str:
-    # What provisioning.credential_retry would refuse or skip, said now rather than in a worker's log.
-    if credential.status not in RETRYABLE:
-        return _("Credential %(user)s is “%(status)s”: there is nothing to retry.") % {
-            "user": credential.iam_user_name,
-            "status": credential.get_status_display(),
-        }
-    if credential.status in PROVISIONABLE and workshop.stage != Stage.RUNNING:
-        return _("“%(title)s” is %(stage)s: credentials are made only while it runs.") % {
-            "title": workshop.title,
-            "stage": workshop.get_stage_display().lower(),
-        }
-    return ""
-
-
 @require_POST
 @solutions_architects_only
 def credential_retry(request, workshop_id: int, credential_id: int):
@@ -278,7 +261,7 @@ def credential_retry(request, workshop_id: int, credential_id: int):
         credential = selectors.credential_for_staff(workshop, credential_id)
     except Credential.DoesNotExist:
         raise Http404 from None
-    refusal = _retry_refusal(workshop, credential)
+    refusal = provisioning.credential_retry_refusal(credential)
     if refusal:
         messages.error(request, refusal)
     else:

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from workshops.models import (
     Credential,
@@ -57,7 +58,9 @@ __all__ = [
     "RevocationIncomplete",
     "RunReport",
     "account_ready_emails_queue",
+    "RETRYABLE",
     "credential_retry",
+    "credential_retry_refusal",
     "credentials_link",
     "provisioning_progress",
     "registration_provision",
@@ -191,23 +194,43 @@ def workshops_with_stalled_revocation(*, now=None) -> list[int]:
     )
 
 
+RETRYABLE = (*PROVISIONABLE, CredentialStatus.REVOKE_FAILED)
+
+
+def credential_retry_refusal(credential: Credential) -> str:
+    """Why another try of this credential would do nothing now; "" when it would try.
+
+    The staff page asks before it queues the retry, so the SA reads the reason at once rather than
+    in a worker's log; credential_retry asks again when the task runs.
+    """
+    workshop = credential.registration.workshop
+    if credential.status not in RETRYABLE:
+        return _("Credential %(user)s is “%(status)s”: there is nothing to retry.") % {
+            "user": credential.iam_user_name,
+            "status": credential.get_status_display(),
+        }
+    if credential.status in PROVISIONABLE and workshop.stage != Stage.RUNNING:
+        return _("“%(title)s” is %(stage)s: credentials are made only while it runs.") % {
+            "title": workshop.title,
+            "stage": workshop.get_stage_display().lower(),
+        }
+    return ""
+
+
 def credential_retry(*, credential_id: int) -> Credential:
     """Try one attendee's credential again: make it if it failed, remove it if revoking failed."""
     credential = Credential.objects.select_related("registration__workshop").get(pk=credential_id)
     workshop = credential.registration.workshop
+    if refusal := credential_retry_refusal(credential):
+        if credential.status not in RETRYABLE:
+            return credential  # ready or revoked: nothing to retry
+        raise ProvisioningError(refusal)
     if credential.status == CredentialStatus.REVOKE_FAILED:
         report = runs.revoke(workshop, [credential])
         runs.accounts_to_cleaning(workshop)
-    elif credential.status in PROVISIONABLE:
-        if workshop.stage != Stage.RUNNING:
-            raise ProvisioningError(
-                f"“{workshop.title}” is {workshop.get_stage_display().lower()}: credentials are made only "
-                "while it runs."
-            )
+    else:
         report = runs.provision(workshop, [credential])
         account_ready_emails_queue(workshop_id=workshop.pk)
-    else:
-        return credential  # ready or revoked: nothing to retry
     if report.busy:
         raise ProvisioningError(
             f"Credential {credential.iam_user_name} is being worked on by another run right now; "
