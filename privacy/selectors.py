@@ -12,16 +12,20 @@ from django.utils import timezone
 
 from accounts.models import User
 from notifications.models import OutboundEmail, SuppressedAddress
-from workshops.models import CredentialView, Registration, RegistrationStatus, Stage, StageChange, Workshop
+from workshops.models import (
+    ACTIVE_STAGES,
+    OVER_STAGES,
+    CredentialView,
+    Registration,
+    RegistrationStatus,
+    Stage,
+    StageChange,
+    Workshop,
+)
 
 # An anonymised person's email is `anonymised-<id>@` this reserved domain (RFC 2606): unique, valid
 # for the field, never deliverable, and the mark by which a later run knows the person is done.
 PLACEHOLDER_DOMAIN = "anonymised.invalid"
-
-FINISHED = (Stage.CLOSED, Stage.ANONYMISED, Stage.CANCELLED)
-# A place in one of these is a place someone else could have: it is given up through the normal
-# cancellation (which promotes the waitlist), not silently by anonymisation.
-NOT_FINISHED = (Stage.DRAFT, Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING)
 
 
 def anonymised_q(prefix: str = "") -> Q:
@@ -45,7 +49,7 @@ def workshops_past_retention(*, cutoff: datetime) -> QuerySet[Workshop]:
         .values("created_at")[:1]
     )
     return (
-        Workshop.objects.filter(stage__in=FINISHED)
+        Workshop.objects.filter(stage__in=OVER_STAGES)
         .alias(finished_at=Greatest("ends_at", Coalesce(Subquery(finished_at), "ends_at")))
         .filter(finished_at__lt=cutoff)
     )
@@ -105,7 +109,7 @@ def anonymisation_refusal(person: User) -> Refusal | None:
         Workshop.objects.filter(
             registrations__attendee=person,
             registrations__status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED],
-            stage__in=NOT_FINISHED,
+            stage__in=ACTIVE_STAGES,
         ).order_by("starts_at")
     )
     running = [workshop for workshop in holding if workshop.stage == Stage.RUNNING]
@@ -118,8 +122,10 @@ def anonymisation_refusal(person: User) -> Refusal | None:
 
 def people_holding_places() -> QuerySet[Registration]:
     """Registrations that block anonymising their attendee now (see anonymisation_refusal)."""
+    # A place in an active workshop is a place someone else could have: it is given up through the
+    # normal cancellation (which promotes the waitlist), not silently by anonymisation.
     return Registration.objects.filter(
-        status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED], workshop__stage__in=NOT_FINISHED
+        status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED], workshop__stage__in=ACTIVE_STAGES
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from staff.selectors import pool_room
 from workshops.forms import WORKSHOP_FIELDSETS, WorkshopForm
 from workshops.invitations import MAX_CONTACTS
-from workshops.models import Stage
+from workshops.models import OVER_STAGES
 
 # A browser's own date-and-time picker; its value is read in the workshop's time zone (see views).
 LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -49,7 +49,7 @@ class StaffWorkshopForm(WorkshopForm):
         cleaned = super().clean()
         capacity, team = cleaned.get("capacity"), cleaned.get("attendees_per_account")
         seats_changed = self.instance.pk is None or {"capacity", "attendees_per_account"} & set(self.changed_data)
-        finished = self.instance.stage in (Stage.CLOSED, Stage.ANONYMISED, Stage.CANCELLED)
+        finished = self.instance.stage in OVER_STAGES
         if capacity and team and seats_changed and not finished:
             room = pool_room(self.instance if self.instance.pk else None)
             if capacity > room.accounts * team:

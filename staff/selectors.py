@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.models import EmailStatus, OutboundEmail
 from workshops.models import (
+    ACTIVE_STAGES,
     Credential,
     CredentialStatus,
     Registration,
@@ -28,9 +29,7 @@ from workshops.models import (
 )
 
 # What the SA home lists: everything not yet over.
-ACTIVE_STAGES = (Stage.DRAFT, Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING)
 # Reservations matter while a workshop waits for its day (as on the admin's list).
-STAGES_HOLDING_RESERVATIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
 # Accounts that count as the workshop's own when it is edited: reserved, or already handed out.
 HELD_STATES = (SandboxAccountState.ASSIGNED, SandboxAccountState.IN_USE)
 EMAILS_SHOWN = 50

@@ -30,14 +30,23 @@ from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
 from workshops import services
 from workshops.forms import form_time_zone
-from workshops.models import Credential, CredentialStatus, Registration, RegistrationStatus, Stage, Workshop
-from workshops.registrations import CHECK_IN_STAGES, AttendanceError, registration_attendance_mark
+from workshops.models import (
+    ACTIVE_STAGES,
+    CHECK_IN_STAGES,
+    UPCOMING_STAGES,
+    Credential,
+    CredentialStatus,
+    Registration,
+    RegistrationStatus,
+    Stage,
+    Workshop,
+)
+from workshops.registrations import AttendanceError, registration_attendance_mark
 from workshops.sandbox import provisioning, tasks
 from workshops.services import MANUAL_MOVES, StageError
 
 ATTENDEES_PER_PAGE = 100
 POLL_SECONDS = 2
-EDITABLE_STAGES = (Stage.DRAFT, Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING)
 ATTENDANCE_VALUES = {"yes": True, "no": False, "clear": None}
 
 
@@ -80,8 +89,7 @@ def home(request):
         workshop.next_step = selectors.workshop_next_step(workshop)
         workshop.move_buttons = moves.move_buttons(workshop)
         workshop.pool_short = (
-            workshop.stage in selectors.STAGES_HOLDING_RESERVATIONS
-            and workshop.reserved_accounts < workshop.accounts_needed
+            workshop.stage in UPCOMING_STAGES and workshop.reserved_accounts < workshop.accounts_needed
         )
     context = {
         "workshops": workshops,
@@ -137,7 +145,7 @@ def workshop_detail(request, workshop_id: int):
         emails=emails,
         email_counts=selectors.labelled_counts(email_counts, EmailStatus),
         history=selectors.workshop_history(workshop),
-        editable=workshop.stage in EDITABLE_STAGES,
+        editable=workshop.stage in ACTIVE_STAGES,
         check_in_open=workshop.stage in CHECK_IN_STAGES,
         **_cleanup_context(workshop),
     )
@@ -330,7 +338,7 @@ def workshop_create(request):
 @solutions_architects_only
 def workshop_edit(request, workshop_id: int):
     workshop = get_object_or_404(Workshop, pk=workshop_id)
-    if workshop.stage not in EDITABLE_STAGES:
+    if workshop.stage not in ACTIVE_STAGES:
         messages.error(
             request,
             _("“%(title)s” is %(stage)s: it can no longer be edited here.")

@@ -26,6 +26,7 @@ from django.db.models.functions import TruncMonth
 
 from accounts.models import User
 from workshops.models import (
+    DELIVERED_STAGES,
     Registration,
     RegistrationStatus,
     SandboxAccount,
@@ -34,8 +35,6 @@ from workshops.models import (
     SurveyAnswer,
     Workshop,
 )
-
-DELIVERED = (Stage.RUNNING, Stage.CLOSED, Stage.ANONYMISED)
 
 
 def attendee_q(prefix: str = "") -> Q:
@@ -68,16 +67,16 @@ def _in_year(year: int | None, prefix: str = "") -> Q:
 
 
 def _delivered_workshops(year: int | None) -> QuerySet[Workshop]:
-    return Workshop.objects.filter(_in_year(year), stage__in=DELIVERED)
+    return Workshop.objects.filter(_in_year(year), stage__in=DELIVERED_STAGES)
 
 
 def _delivered_registrations(year: int | None) -> QuerySet[Registration]:
-    return Registration.objects.filter(attendee_q(), _in_year(year, "workshop__"), workshop__stage__in=DELIVERED)
+    return Registration.objects.filter(attendee_q(), _in_year(year, "workshop__"), workshop__stage__in=DELIVERED_STAGES)
 
 
 def _attendee_answers(year: int | None) -> QuerySet[SurveyAnswer]:
     return SurveyAnswer.objects.filter(
-        attendee_q("registration__"), _in_year(year, "workshop__"), workshop__stage__in=DELIVERED
+        attendee_q("registration__"), _in_year(year, "workshop__"), workshop__stage__in=DELIVERED_STAGES
     )
 
 

@@ -28,6 +28,7 @@ from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
 from workshops import services
 from workshops.forms import WORKSHOP_FIELDSETS, WORKSHOP_READONLY, WorkshopForm, form_time_zone
 from workshops.models import (
+    UPCOMING_STAGES,
     Stage,
     StageChange,
     Topic,
@@ -35,9 +36,6 @@ from workshops.models import (
 )
 from workshops.selectors import workshops_visible_to
 from workshops.services import ALLOWED_MOVES, MANUAL_MOVES, Move, StageError
-
-# Reservations matter while the workshop still waits for its day; afterwards a gap is history.
-STAGES_HOLDING_RESERVATIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
 
 
 class StageChangeInline(ReadOnlyInline):
@@ -112,7 +110,7 @@ class WorkshopAdmin(admin.ModelAdmin):
         if workshop.pk is None:
             return "-"
         reserved, needed = getattr(workshop, "reserved_accounts", 0), workshop.accounts_needed
-        if workshop.stage in STAGES_HOLDING_RESERVATIONS and reserved < needed:
+        if workshop.stage in UPCOMING_STAGES and reserved < needed:
             return format_html("<strong>{} / {}</strong> ({})", reserved, needed, _("the pool is short"))
         return f"{reserved} / {needed}"
 

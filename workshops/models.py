@@ -30,6 +30,16 @@ class Stage(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The sets of stages the lifecycle's rules speak of, each named once.
+UPCOMING_STAGES = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)  # published, its day still to come
+LIVE_STAGES = (*UPCOMING_STAGES, Stage.RUNNING)  # published and not over: seats, accounts and regions in use
+ACTIVE_STAGES = (Stage.DRAFT, *LIVE_STAGES)  # not over: still edited
+FINISHED_STAGES = (Stage.CLOSED, Stage.ANONYMISED)  # it took place and is over
+OVER_STAGES = (*FINISHED_STAGES, Stage.CANCELLED)  # over, one way or the other: nothing more happens
+DELIVERED_STAGES = (Stage.RUNNING, *FINISHED_STAGES)  # it took place: the statistics count it
+CHECK_IN_STAGES = (Stage.REGISTRATION_CLOSED, Stage.RUNNING, Stage.CLOSED)  # attendance can be marked
+
+
 class Topic(models.Model):
     """What a workshop teaches; the statistics count per topic."""
 

@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications import workshop_emails
-from workshops.models import Invitation, Registration, RegistrationStatus, Stage, Workshop
+from workshops.models import (
+    CHECK_IN_STAGES,
+    UPCOMING_STAGES,
+    Invitation,
+    Registration,
+    RegistrationStatus,
+    Stage,
+    Workshop,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +103,7 @@ def registration_cancel(*, registration_id: int, actor: User) -> Registration:
     registration = Registration.objects.select_for_update().select_related("attendee").get(pk=registration_id)
     if registration.status == RegistrationStatus.CANCELLED:
         return registration
-    if workshop.stage not in (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED):
+    if workshop.stage not in UPCOMING_STAGES:
         raise RegistrationError(
             _("“%(title)s” is %(stage)s: registrations can no longer be cancelled here.")
             % {"title": workshop.title, "stage": workshop.get_stage_display().lower()}
@@ -144,7 +152,6 @@ def registrations_fill_seats(*, workshop_id: int) -> list[Registration]:
 # --- Attendance ----------------------------------------------------------------------------------
 
 # The day itself (registration closes before it), and afterwards to correct a mark.
-CHECK_IN_STAGES = (Stage.REGISTRATION_CLOSED, Stage.RUNNING, Stage.CLOSED)
 
 
 class AttendanceError(Exception):

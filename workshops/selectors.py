@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import User
-from workshops.models import Registration, RegistrationStatus, Stage, Workshop
+from workshops.models import FINISHED_STAGES, Registration, RegistrationStatus, Stage, Workshop
 from workshops.registrations import waitlist_position
 
 
@@ -43,9 +43,6 @@ def registration_held(*, attendee: User, workshop: Workshop) -> Registration | N
         .first()
     )
     return with_waitlist_position(registration) if registration else None
-
-
-FINISHED_STAGES = (Stage.CLOSED, Stage.ANONYMISED)
 
 
 def registrations_of(attendee: User, *, now=None) -> tuple[list[Registration], list[Registration]]:

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from workshops.models import (
     MAX_LEAD_MINUTES,
+    OVER_STAGES,
+    UPCOMING_STAGES,
     Stage,
     StageChange,
     Workshop,
@@ -164,7 +166,7 @@ def workshops_advance_due(*, now: datetime | None = None) -> list[tuple[int, str
     due_open = Workshop.objects.filter(stage=Stage.REGISTRATION_OPEN)
     # The lead time is per workshop; it is bounded, so this window holds every candidate.
     soon = Workshop.objects.filter(
-        stage__in=[Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED],
+        stage__in=UPCOMING_STAGES,
         starts_at__lte=now + timedelta(minutes=MAX_LEAD_MINUTES),
     )
     for workshop in due_open.filter(registration_deadline__lte=now).order_by("pk"):
@@ -228,7 +230,7 @@ def workshop_update(
     if moved:
         workshop.calendar_sequence = locked.calendar_sequence + 1
     workshop.save()
-    if not workshop.is_published or workshop.stage in (Stage.CANCELLED, Stage.CLOSED, Stage.ANONYMISED):
+    if not workshop.is_published or workshop.stage in OVER_STAGES:
         return workshop
     if moved:
         confirmed = list(
@@ -239,10 +241,7 @@ def workshop_update(
         transaction.on_commit(lambda: workshop_emails.workshop_changed_emails(workshop, confirmed))
     if "capacity" in changed:
         registrations_fill_seats(workshop_id=workshop.pk)
-    if {"capacity", "attendees_per_account"} & changed and workshop.stage in (
-        Stage.REGISTRATION_OPEN,
-        Stage.REGISTRATION_CLOSED,
-    ):
+    if {"capacity", "attendees_per_account"} & changed and workshop.stage in UPCOMING_STAGES:
         transaction.on_commit(partial(_reserve_and_report, workshop.pk))
     if account_managers_added and workshop.stage == Stage.REGISTRATION_OPEN:
         from workshops.invitations import account_managers_invite

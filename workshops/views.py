@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import customer_profile_required
 from notifications.calendar import workshop_calendar
 from workshops import registrations as registration_services
-from workshops.models import Invitation, Registration, RegistrationStatus, Stage
+from workshops.models import UPCOMING_STAGES, Invitation, Registration, RegistrationStatus, Stage
 from workshops.registrations import RegistrationError, registration_open_for, waitlist_position
 from workshops.selectors import (
     registration_held,
@@ -37,7 +37,6 @@ SESSION_INVITATIONS = "workshops.invitations"
 MAX_REMEMBERED = 20
 # Real tokens are 24 URL-safe characters; anything else (say, a NUL that PostgreSQL refuses) is not worth a query.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-CANCELLABLE_STAGES = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
 
 
 def _with_next(name: str, next_path: str) -> str:
@@ -144,7 +143,7 @@ def _register(request, invitation: Invitation):
 
 def _mark_actions(registration: Registration) -> Registration:
     registration.can_cancel = (
-        registration.status != RegistrationStatus.CANCELLED and registration.workshop.stage in CANCELLABLE_STAGES
+        registration.status != RegistrationStatus.CANCELLED and registration.workshop.stage in UPCOMING_STAGES
     )
     registration.holds_seat = (
         registration.status == RegistrationStatus.CONFIRMED and registration.workshop.stage != Stage.CANCELLED

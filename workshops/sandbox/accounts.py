@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from workshops.models import SandboxAccount, Stage, Workshop
+from workshops.models import UPCOMING_STAGES, SandboxAccount, Workshop
 from workshops.models import SandboxAccountState as State
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def free_accounts_take(*, workshop: Workshop, count: int, to: str) -> list[Sandb
 def sandbox_accounts_reserve(*, workshop_id: int) -> int:
     """Reserve accounts for a published workshop's seats; returns how many the pool lacks."""
     workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
-    if workshop.stage not in (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED):
+    if workshop.stage not in UPCOMING_STAGES:
         return 0  # cancelled or moved on before this ran
     missing = workshop.accounts_needed - workshop.sandbox_accounts.count()
     if missing <= 0:

@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from workshops.models import (
+    FINISHED_STAGES,
     Credential,
     CredentialStatus,
     CredentialView,
@@ -135,7 +136,7 @@ def _availability(registration: Registration, credential: Credential | None) -> 
     stage = registration.workshop.stage
     if stage == Stage.CANCELLED:
         return Availability.CANCELLED
-    if stage in (Stage.CLOSED, Stage.ANONYMISED):
+    if stage in FINISHED_STAGES:
         return Availability.ENDED
     if registration.status != RegistrationStatus.CONFIRMED:
         return Availability.NO_SEAT

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
-from workshops.models import Stage, Workshop
+from workshops.models import LIVE_STAGES, Workshop
 from workshops.sandbox.provisioning.iam import MARKER_TAG
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ POLICY_TYPE = "SERVICE_CONTROL_POLICY"
 # AWS refuses a bigger SCP; the document is sent without whitespace, which is how it is counted.
 MAX_POLICY_CHARACTERS = 5120
 # A workshop in these stages has (or will soon have) attendees working in its regions.
-STAGES_USING_REGIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED, Stage.RUNNING)
 
 # Global services answer in us-east-1 whatever region the console shows; denying them by region
 # would break IAM sign-in, the console's region picker, the S3 bucket list and the billing pages.
@@ -91,9 +90,7 @@ class GuardrailsError(Exception):
 def allowed_regions() -> list[str]:
     """The regions of every published workshop that has not finished, else the configured default."""
     regions: set[str] = set()
-    for workshop_regions in Workshop.objects.filter(stage__in=STAGES_USING_REGIONS).values_list(
-        "aws_regions", flat=True
-    ):
+    for workshop_regions in Workshop.objects.filter(stage__in=LIVE_STAGES).values_list("aws_regions", flat=True):
         if isinstance(workshop_regions, list):
             regions.update(r for r in workshop_regions if r in COMMERCIAL_REGIONS)
     if not regions:
@@ -109,7 +106,7 @@ def boundary_policies() -> list[str]:
     """
     arns = set()
     for arn in (
-        Workshop.objects.filter(stage__in=STAGES_USING_REGIONS)
+        Workshop.objects.filter(stage__in=LIVE_STAGES)
         .exclude(permissions_boundary_arn="")
         .values_list("permissions_boundary_arn", flat=True)
     ):

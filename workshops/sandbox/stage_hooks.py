@@ -10,11 +10,8 @@ from functools import partial
 
 from django.db import transaction
 
-from workshops.models import Stage, StageChange, Workshop
+from workshops.models import UPCOMING_STAGES, Stage, StageChange, Workshop
 from workshops.side_effects import Order, on_entering
-
-# A reservation gap matters while the workshop still waits for its day; afterwards it is history.
-STAGES_HOLDING_RESERVATIONS = (Stage.REGISTRATION_OPEN, Stage.REGISTRATION_CLOSED)
 
 
 @on_entering(Stage.REGISTRATION_OPEN, order=Order.ACCOUNTS)
@@ -41,7 +38,7 @@ def pool_shortfall_notify(*, workshop_id: int) -> int:
     from notifications.services import email_enqueue_for
 
     workshop = Workshop.objects.select_related("topic").get(pk=workshop_id)
-    if workshop.stage not in STAGES_HOLDING_RESERVATIONS:
+    if workshop.stage not in UPCOMING_STAGES:
         return 0  # cancelled or already running: a reservation gap is no longer something to fix
     needed, reserved = workshop.accounts_needed, workshop.sandbox_accounts.count()
     shortfall = needed - reserved

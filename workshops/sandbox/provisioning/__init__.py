@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workshops.models import (
+    FINISHED_STAGES,
     Credential,
     CredentialStatus,
     Registration,
@@ -329,7 +330,7 @@ def account_ready_emails_queue(*, workshop_id: int) -> int:
 def workshop_revoke(*, workshop_id: int) -> RunReport:
     """Remove every attendee's IAM user of a closed workshop, wipe the secrets, send the accounts to cleaning."""
     workshop = Workshop.objects.get(pk=workshop_id)
-    if workshop.stage not in (Stage.CLOSED, Stage.ANONYMISED):
+    if workshop.stage not in FINISHED_STAGES:
         raise ProvisioningError(
             f"“{workshop.title}” is {workshop.get_stage_display().lower()}: credentials are revoked only once "
             "it has closed."
