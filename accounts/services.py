@@ -144,7 +144,7 @@ def organisation_for_name(*, name: str, country: str, account_manager: User | No
     return organisation
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def customer_profile_update(*, user: User, data: dict) -> User:
     """Save who a person is: names, company, job, phone, country, language and consent.
 

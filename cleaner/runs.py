@@ -143,7 +143,7 @@ def _start_for_waiting(accounts: list[SandboxAccount], *, trigger: str, workshop
     return cleanup_run_create(account_ids=allowed, trigger=trigger, workshop=workshop, dry_run=False)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def workshop_cleanup_start(*, workshop_id: int) -> tuple[CleanupRun | None, int]:
     """Clean a closed workshop's accounts that wait in cleaning; (the run or None, accounts still being revoked)."""
     workshop = Workshop.objects.get(pk=workshop_id)
@@ -161,7 +161,7 @@ def workshop_cleanup_start(*, workshop_id: int) -> tuple[CleanupRun | None, int]
     return run, revoking
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def cleanup_runs_tend(*, now: datetime | None = None) -> tuple[list[int], CleanupRun | None]:
     """What a beat task looks after: (targets whose sweep was lost, to queue again; a retry run or None)."""
     now = now or timezone.now()

@@ -272,7 +272,7 @@ def _customer_invitation_key(invitation: Invitation, email: str) -> str:
     return f"{EmailKind.CUSTOMER_INVITATION}:{invitation.pk}:{digest}"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def customers_invite(*, invitation: Invitation, rows: list[ContactRow], note: str = "") -> InviteReport:
     """Email the AM's invitation to each contact, all or nothing: any bad row and nothing is queued."""
     workshop = invitation.workshop

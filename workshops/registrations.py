@@ -58,7 +58,7 @@ def waitlist_position(registration: Registration) -> int:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def registration_create(*, workshop_id: int, attendee: User, invitation: Invitation | None = None) -> Registration:
     """Register `attendee`: confirmed while seats remain, else waitlisted; refuses a second one."""
     workshop = _locked_workshop(workshop_id)
@@ -95,7 +95,7 @@ def registration_create(*, workshop_id: int, attendee: User, invitation: Invitat
     return registration
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def registration_cancel(*, registration_id: int, actor: User) -> Registration:
     """Give up a seat or a waitlist place; a freed seat goes to the first person waiting."""
     workshop_id = Registration.objects.values_list("workshop_id", flat=True).get(pk=registration_id)
@@ -158,7 +158,7 @@ class AttendanceError(Exception):
     """An attendance mark that cannot be recorded; the message says why."""
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def registration_attendance_mark(*, registration_id: int, attended: bool | None, actor: User) -> Registration:
     """Record that a confirmed attendee came (True) or did not (False); None clears the mark."""
     registration = Registration.objects.select_for_update().get(pk=registration_id)

@@ -66,8 +66,17 @@ def _check_preconditions(workshop: Workshop, target: str, now: datetime) -> None
         raise StageError(workshop, target, _("Its registration deadline has passed: set a later one first."))
 
 
-@transaction.atomic
-def _move(*, workshop_id: int, to: str, actor: User | None, automatic: bool = False, note: str = "") -> Workshop:
+def _move(
+    *, workshop_id: int, to: str, actor: User | None, automatic: bool = False, note: str = "", durable: bool = True
+) -> Workshop:
+    # Durable: a stage move is its own transaction, so its side effects go once it has really
+    # committed, never with a caller's transaction that might still roll back. The one exception is
+    # the anonymisation run, whose move must commit or roll back with the people it anonymised.
+    with transaction.atomic(durable=durable):
+        return _move_locked(workshop_id=workshop_id, to=to, actor=actor, automatic=automatic, note=note)
+
+
+def _move_locked(*, workshop_id: int, to: str, actor: User | None, automatic: bool, note: str) -> Workshop:
     from workshops.tasks import run_stage_side_effects
 
     workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
@@ -106,8 +115,8 @@ def workshop_close(*, workshop_id: int, actor: User | None, automatic: bool = Fa
 
 
 def workshop_mark_anonymised(*, workshop_id: int, actor: User | None, automatic: bool = False) -> Workshop:
-    """Record that the personal data of the workshop's customers is gone."""
-    return _move(workshop_id=workshop_id, to=Stage.ANONYMISED, actor=actor, automatic=automatic)
+    """Record that the personal data of the workshop's customers is gone, in the transaction that removed it."""
+    return _move(workshop_id=workshop_id, to=Stage.ANONYMISED, actor=actor, automatic=automatic, durable=False)
 
 
 def workshop_cancel(*, workshop_id: int, actor: User | None, note: str = "") -> Workshop:

@@ -122,7 +122,7 @@ def survey_emails_queue(*, workshop_id: int) -> int:
 # --- Answers -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def survey_answer_create(
     *, registration_id: int, satisfaction: int, would_recommend: bool, comment: str = ""
 ) -> SurveyAnswer:

@@ -103,7 +103,7 @@ def free_accounts_take(*, workshop: Workshop, count: int, to: str) -> list[Sandb
 # --- The workshops' hold on accounts ---------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def sandbox_accounts_reserve(*, workshop_id: int) -> int:
     """Reserve accounts for a published workshop's seats; returns how many the pool lacks."""
     workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
@@ -118,7 +118,7 @@ def sandbox_accounts_reserve(*, workshop_id: int) -> int:
     return shortfall
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def sandbox_accounts_release(*, workshop_id: int) -> int:
     """Give a cancelled workshop's untouched reservations back to the pool."""
     reserved = SandboxAccount.objects.filter(workshop_id=workshop_id)
@@ -136,7 +136,7 @@ def sandbox_accounts_to_cleaning(*, workshop: Workshop, exclude_ids: QuerySet | 
     return move(held, source=(State.IN_USE, State.ASSIGNED), to=State.CLEANING)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def sandbox_account_release_quarantine(*, account_id: int, actor: User) -> SandboxAccount:
     """An SA's decision that a quarantined account is clean enough to go back to the pool."""
     account = SandboxAccount.objects.select_for_update().get(pk=account_id)

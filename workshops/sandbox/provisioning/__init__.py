@@ -92,7 +92,7 @@ class Assignment:
     unassigned: int = 0  # confirmed registrations the pool had no account for
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def workshop_accounts_assign(*, workshop_id: int) -> Assignment:
     """Put a running workshop's accounts in use and give each confirmed registration a credential.
 
