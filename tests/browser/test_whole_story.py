@@ -31,9 +31,9 @@ from cleaner import runs
 from cleaner import tasks as cleaner_tasks
 from cleaner.models import GLOBAL, CleanupRun, CleanupTarget
 from notifications.models import EmailKind
+from tests.aws_fakes import fake_aws
 from tests.browser.test_customer_registers import sign_in_link_from_outbox
 from tests.factories import AccountManagerFactory, SolutionsArchitectFactory, TopicFactory
-from tests.workshops.aws_fakes import fake_aws
 from workshops.models import Credential, CredentialStatus, Registration, Stage, SurveyAnswer, Workshop
 
 # live_server's thread reads what the test writes, so every write is committed (and flushed after).

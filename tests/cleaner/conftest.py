@@ -24,7 +24,7 @@ from django.test import override_settings
 
 from cleaner import engine, safety
 from cleaner.registry import REGISTRY, Item, Resource, resource, tags_of
-from tests.workshops.aws_fakes import fake_aws
+from tests.aws_fakes import fake_aws
 
 TEST_SERVICE = "cleanertest"
 REGIONS = ["eu-west-1", "us-east-1"]

@@ -17,8 +17,8 @@ from cleaner.engine import dependency_order, resource_types, sweep
 from cleaner.models import CleanupItem
 from cleaner.safety import Filters, Protection
 from cpp_portal.aws import member_client
+from tests.aws_fakes import BotocoreHooks
 from tests.cleaner.conftest import aws_error, fill_with_things, now
-from tests.workshops.aws_fakes import BotocoreHooks
 
 Action = CleanupItem.Action
 ACCOUNT = "210987654321"

@@ -21,7 +21,7 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from cleaner import engine, runs, safety
 from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal import aws
-from tests.workshops.aws_fakes import BotocoreHooks, _params, fake_aws, start, workshop_with_attendees
+from tests.aws_fakes import BotocoreHooks, _params, fake_aws, start, workshop_with_attendees
 from workshops import provisioning
 from workshops import secrets as key_ring
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Stage, Workshop

@@ -27,7 +27,7 @@ from cleaner import engine, safety
 from cleaner.models import CleanupRun
 from notifications.models import EmailKind, OutboundEmail
 from tests import factories
-from tests.workshops.aws_fakes import fake_aws
+from tests.aws_fakes import fake_aws
 from workshops.forms import InviteByListForm
 from workshops.invitations import contacts_parse, customers_invite, invitation_for
 from workshops.models import Credential, Invitation, Registration, SandboxAccount, StageChange, Topic, Workshop

@@ -6,7 +6,7 @@ AWS is moto in-process with a real Organization, as in tests/workshops/test_prov
 import pytest
 from django.urls import reverse
 
-from tests.workshops.aws_fakes import BotocoreHooks, fake_aws, workshop_with_attendees
+from tests.aws_fakes import BotocoreHooks, fake_aws, workshop_with_attendees
 from workshops import provisioning
 from workshops.models import Credential, CredentialStatus, Stage, Workshop
 

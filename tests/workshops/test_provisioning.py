@@ -17,8 +17,7 @@ from django.db import connection
 from django.urls import resolve
 
 from notifications.models import EmailKind, OutboundEmail
-from tests.factories import CustomerFactory
-from tests.workshops.aws_fakes import (
+from tests.aws_fakes import (
     CHANGE_PASSWORD,
     POWER_USER,
     READ_ONLY,
@@ -27,6 +26,7 @@ from tests.workshops.aws_fakes import (
     start,
     workshop_with_attendees,
 )
+from tests.factories import CustomerFactory
 from workshops import provisioning, secrets
 from workshops.models import (
     Credential,

@@ -8,7 +8,7 @@ import pytest
 
 from cpp_portal.celery import app as celery_app
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
-from tests.workshops.aws_fakes import (
+from tests.aws_fakes import (
     POWER_USER,
     BotocoreHooks,
     close,
