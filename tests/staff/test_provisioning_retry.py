@@ -6,17 +6,11 @@ AWS is moto in-process with a real Organization, as in tests/workshops/test_prov
 import pytest
 from django.urls import reverse
 
-from tests.aws_fakes import BotocoreHooks, fake_aws, workshop_with_attendees
+from tests.aws_fakes import BotocoreHooks, workshop_with_attendees
 from workshops import provisioning
 from workshops.models import Credential, CredentialStatus, Stage, Workshop
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def org():
-    with fake_aws() as organization:
-        yield organization
 
 
 def running_with_one_refused(org, sa):

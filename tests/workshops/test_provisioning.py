@@ -22,7 +22,6 @@ from tests.aws_fakes import (
     POWER_USER,
     READ_ONLY,
     BotocoreHooks,
-    fake_aws,
     start,
     workshop_with_attendees,
 )
@@ -42,12 +41,6 @@ from workshops.provisioning.iam import new_console_password
 pytestmark = pytest.mark.django_db
 
 USER_NAME = re.compile(r"^cpp-[0-9a-f]{12}$")
-
-
-@pytest.fixture
-def org():
-    with fake_aws() as organization:
-        yield organization
 
 
 def credentials_of(workshop) -> list[Credential]:

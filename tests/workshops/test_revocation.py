@@ -12,7 +12,6 @@ from tests.aws_fakes import (
     POWER_USER,
     BotocoreHooks,
     close,
-    fake_aws,
     self_signed_certificate,
     start,
     workshop_with_attendees,
@@ -21,12 +20,6 @@ from workshops import provisioning, tasks
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Stage, Workshop
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def org():
-    with fake_aws() as organization:
-        yield organization
 
 
 def credentials_of(workshop) -> list[Credential]:
