@@ -23,7 +23,7 @@ from accounts import roles
 from accounts.models import CustomerOrganisation, User, normalise_organisation_name
 from notifications.models import EmailKind
 from notifications.rendering import email_language, render_email
-from notifications.services import email_enqueue
+from notifications.services import email_enqueue_for
 
 log = logging.getLogger(__name__)
 
@@ -64,27 +64,21 @@ def magic_link_send(*, email: str, language: str, next_path: str = "") -> None:
     about the same time as one that sends.
     """
     user = user_for_email(email=email, language=language)
-    rendered = render_email(
-        kind=EmailKind.MAGIC_LINK,
-        language=user.preferred_language,
-        context={
-            "link": magic_link_url(user=user, next_path=next_path),
-            "expires_minutes": settings.CPP_MAGIC_LINK_MINUTES,
-        },
-    )
+    context = {
+        "link": magic_link_url(user=user, next_path=next_path),
+        "expires_minutes": settings.CPP_MAGIC_LINK_MINUTES,
+    }
     if not user.is_active:
+        # Rendered all the same, only for the time it takes: the answer must not tell who is inactive.
+        render_email(kind=EmailKind.MAGIC_LINK, language=user.preferred_language, context=context)
         log.info("magic link: not sent to inactive user %s", user.pk)
         return
-    email_enqueue(
+    email_enqueue_for(
+        recipient=user,
+        kind=EmailKind.MAGIC_LINK,
         # Every request is a new link, so the key never repeats (the outbox dedupes on it).
         key=f"magic_link:{user.pk}:{secrets.token_hex(8)}",
-        kind=EmailKind.MAGIC_LINK,
-        to=user.email,
-        subject=rendered.subject,
-        body_text=rendered.body_text,
-        body_html=rendered.body_html,
-        language=user.preferred_language,
-        recipient_id=user.pk,
+        context=context,
     )
 
 

@@ -75,7 +75,7 @@ def moto_in_its_own_process():
 
     from cpp_portal import fake_aws
     from cpp_portal.aws import forget_clients
-    from tests.workshops.aws_fakes import FakeOrganization
+    from tests.aws_fakes import FakeOrganization
 
     port = fake_aws.free_port()
     endpoint = f"http://{fake_aws.HOST}:{port}"
@@ -96,7 +96,7 @@ def moto_in_its_own_process():
 
 @contextlib.contextmanager
 def moto_in_this_process():
-    from tests.workshops.aws_fakes import fake_aws
+    from tests.aws_fakes import fake_aws
 
     with fake_aws() as org:
         yield org, None
@@ -104,7 +104,7 @@ def moto_in_this_process():
 
 def simulated_aws_class():
     from cleaner.context import api_class
-    from tests.workshops.aws_fakes import BotocoreHooks, TokenBucket, _error
+    from tests.aws_fakes import BotocoreHooks, TokenBucket, _error
 
     class SimulatedAws(BotocoreHooks):
         """Latency for every call; per (account, region, API class) buckets that answer Throttling."""

@@ -59,7 +59,7 @@ def main() -> int:
 
     def run(threads: int, accounts: int, attendees: int, *, revoke: bool = True, latency: float = latency) -> dict:
         """Provision (then revoke) a fresh workshop in a fresh fake AWS, cold caches, `threads` at a time."""
-        from tests.workshops.aws_fakes import BotocoreHooks, fake_aws
+        from tests.aws_fakes import BotocoreHooks, fake_aws
         from workshops.models import Credential, CredentialStatus, Stage, Workshop
         from workshops.sandbox import provisioning
         from workshops.sandbox.provisioning import runs

@@ -37,11 +37,6 @@ def sweep_target(self, target_id: int) -> None:
     runs.cleanup_run_finish_if_done(run_id=run_id)
 
 
-@shared_task(acks_late=True)
-def finish_run(run_id: int) -> None:
-    runs.cleanup_run_finish_if_done(run_id=run_id)
-
-
 @shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=12)
 def clean_closed_workshop(self, workshop_id: int) -> None:
     run, revoking = runs.workshop_cleanup_start(workshop_id=workshop_id)

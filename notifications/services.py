@@ -113,9 +113,7 @@ def email_enqueue(
     return email
 
 
-def email_enqueue_rendered(
-    *, kind: str, key: str, to: str, language: str, context: dict, **fields
-) -> OutboundEmail:
+def email_enqueue_rendered(*, kind: str, key: str, to: str, language: str, context: dict, **fields) -> OutboundEmail:
     """Render a `kind` email in `language` and queue it under `key` (see email_enqueue)."""
     from notifications.rendering import email_language, render_email
 
@@ -159,15 +157,6 @@ def _kick_senders() -> None:
             send_due_emails.delay()
     except UNAVAILABLE as error:
         log.warning("outbox: could not start a sender now, the dispatcher will: %s: %s", type(error).__name__, error)
-
-
-def email_reschedule(*, key: str, scheduled_at: datetime) -> bool:
-    """Move a queued email to a new time; False if it has already left (or never existed)."""
-    return bool(
-        OutboundEmail.objects.filter(key=key, status=EmailStatus.QUEUED).update(
-            scheduled_at=scheduled_at, updated_at=timezone.now()
-        )
-    )
 
 
 def email_cancel(*, key: str, reason: str) -> bool:

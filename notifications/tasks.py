@@ -7,11 +7,6 @@ from notifications import services
 
 
 @shared_task(acks_late=True)
-def send_email(email_id: int) -> None:
-    services.email_deliver(email_id=email_id)  # claims the row: a second run finds it sent
-
-
-@shared_task(acks_late=True)
 def send_due_emails() -> None:
     services.emails_send_due()
 

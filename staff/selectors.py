@@ -18,7 +18,6 @@ from notifications.models import EmailStatus, OutboundEmail
 from workshops.models import (
     ACTIVE_STAGES,
     Credential,
-    CredentialStatus,
     Registration,
     RegistrationStatus,
     SandboxAccount,
@@ -189,12 +188,6 @@ def credential_for_staff(workshop: Workshop, credential_id: int) -> Credential:
     return Credential.objects.select_related("registration__workshop", "sandbox_account").get(
         pk=credential_id, registration__workshop=workshop
     )
-
-
-def credentials_needing_attention(workshop: Workshop) -> int:
-    return Credential.objects.filter(
-        registration__workshop=workshop, status__in=(CredentialStatus.FAILED, CredentialStatus.REVOKE_FAILED)
-    ).count()
 
 
 # --- The pool ------------------------------------------------------------------------------------

@@ -51,6 +51,25 @@ def workshop(db, sa, am):
     return factories.WorkshopFactory(owners=[sa], account_managers=[am])
 
 
+@pytest.fixture
+def org(request, settings):
+    """moto in-process with the hub's Organization (tests/aws_fakes.py), for tests of anything that calls AWS.
+
+    Marked `sandbox_ou`, a test (or its module) also gets the OU the pool lives in, set as
+    CPP_SANDBOX_OU_ID, for what reads the Organization itself: the pool sync, the guardrails.
+    """
+    from tests.aws_fakes import fake_aws  # moto takes a second to import: only where a test uses it
+
+    # Through `settings`, and before fake_aws's own override_settings: pytest-django undoes its changes
+    # last to first, so undoing this one puts back the settings of before the test, whatever else
+    # was changed and undone in between.
+    settings.CPP_CLEANER_RESCAN_PAUSE_SECONDS = 0  # moto's deletes are instant: no pause between scans
+    with fake_aws(sandbox_ou=request.node.get_closest_marker("sandbox_ou") is not None) as organization:
+        if organization.sandbox_ou:
+            settings.CPP_SANDBOX_OU_ID = organization.sandbox_ou
+        yield organization
+
+
 # The data migrations that make the staff roles (groups and their permissions).
 STAFF_ROLE_MIGRATIONS = [
     ("workshops.migrations.0002_staff_roles", "create_roles"),

@@ -33,7 +33,6 @@ from cleaner.models import GLOBAL, CleanupRun, CleanupTarget
 from notifications.models import EmailKind
 from tests.browser.test_customer_registers import sign_in_link_from_outbox
 from tests.factories import AccountManagerFactory, SolutionsArchitectFactory, TopicFactory
-from tests.workshops.aws_fakes import fake_aws
 from workshops.models import Credential, CredentialStatus, Registration, Stage, SurveyAnswer, Workshop
 
 # live_server's thread reads what the test writes, so every write is committed (and flushed after).
@@ -49,12 +48,10 @@ SLOW_MOVE_MS = 30_000
 
 
 @pytest.fixture
-def aws(settings):
-    """moto in-process with one pool account; no pause between a sweep's scans (moto deletes at once)."""
-    settings.CPP_CLEANER_RESCAN_PAUSE_SECONDS = 0
-    with fake_aws() as organization:
-        organization.add_accounts(1)
-        yield organization
+def aws(org):
+    """moto in-process with one pool account."""
+    org.add_accounts(1)
+    return org
 
 
 @pytest.fixture

@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
-from django.test import override_settings
 
 from cleaner import engine, safety
 from cleaner.registry import REGISTRY, Item, Resource, resource, tags_of
-from tests.workshops.aws_fakes import fake_aws
 
 TEST_SERVICE = "cleanertest"
 REGIONS = ["eu-west-1", "us-east-1"]
@@ -234,13 +232,6 @@ def only_test_types(test_types, monkeypatch):
 @pytest.fixture
 def few_regions(monkeypatch):
     monkeypatch.setattr(safety, "enabled_regions", lambda account_id: list(REGIONS))
-
-
-@pytest.fixture
-def org():
-    """moto with an Organization; no pause between scans (moto's deletes are instant)."""
-    with override_settings(CPP_CLEANER_RESCAN_PAUSE_SECONDS=0), fake_aws() as organization:
-        yield organization
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from cleaner.models import CleanupRun
+from tests.aws_fakes import side_effects_run
 from tests.cleaner.conftest import fill_with_things
 from tests.factories import workshop_in
-from tests.workshops.aws_fakes import side_effects_run
 from workshops.models import SandboxAccount, SandboxAccountState, Stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("only_test_types", "few_regions")]

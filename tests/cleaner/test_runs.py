@@ -14,9 +14,9 @@ from django.utils import timezone
 from cleaner import runs, safety, tasks
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal.celery import CLEANER_QUEUE
+from tests.aws_fakes import close, side_effects_run, start, workshop_with_attendees
 from tests.cleaner.conftest import REGIONS, fill_with_things
 from tests.factories import AccountManagerFactory, CustomerFactory, SolutionsArchitectFactory, workshop_in
-from tests.workshops.aws_fakes import close, side_effects_run, start, workshop_with_attendees
 from tests.workshops.test_real_worker import broker, running_worker, wait_until  # noqa: F401 (broker: a fixture)
 from workshops.models import SandboxAccount, SandboxAccountState, Stage
 

@@ -41,7 +41,7 @@ from cleaner.services import (
     sqs,
     stepfunctions,
 )
-from tests.workshops.aws_fakes import fake_aws
+from tests.aws_fakes import fake_aws
 
 REGION = "eu-west-1"
 MAX_PASSES = 5

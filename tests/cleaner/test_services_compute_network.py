@@ -17,6 +17,7 @@ from cleaner.engine import dependency_order
 from cleaner.registry import REGISTRY, discover
 from cleaner.services.vpc import group_references
 from cpp_portal.aws import member_client
+from tests.aws_fakes import fake_aws
 from tests.cleaner.network_sweep import (
     NETWORK_MODULES,
     PUBLIC_IMAGE,
@@ -28,7 +29,6 @@ from tests.cleaner.network_sweep import (
     our_types,
     sweep,
 )
-from tests.workshops.aws_fakes import fake_aws
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from cleaner.engine import resource_types
 from cleaner.engine import sweep as engine_sweep
 from cleaner.registry import REGISTRY, Item
 from cleaner.services.vpc import HOLDS_NETWORK_INTERFACES
+from tests.aws_fakes import fake_aws
 from tests.cleaner.network_sweep import (
     NETWORK_MODULES,
     PUBLIC_IMAGE,
@@ -27,7 +28,6 @@ from tests.cleaner.network_sweep import (
     our_types,
     sweep,
 )
-from tests.workshops.aws_fakes import fake_aws
 
 CONNECT_TYPES = ("ec2.transit_gateway_connect_peer", "ec2.transit_gateway_connect")
 

@@ -19,8 +19,8 @@ from cleaner.registry import REGISTRY
 from cleaner.services import iam as iam_module
 from cleaner.services.s3 import BATCH_SIZE
 from cpp_portal.aws import member_client
+from tests.aws_fakes import POWER_USER, READ_ONLY, BotocoreHooks, fake_aws, self_signed_certificate
 from tests.cleaner.network_sweep import CallLog, deletion_order, our_types, sweep
-from tests.workshops.aws_fakes import POWER_USER, READ_ONLY, BotocoreHooks, fake_aws, self_signed_certificate
 
 S3_MODULES = ("cleaner.services.s3",)
 IAM_MODULES = ("cleaner.services.iam",)

@@ -21,7 +21,7 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from cleaner import engine, runs, safety
 from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal import aws
-from tests.workshops.aws_fakes import BotocoreHooks, _params, fake_aws, start, workshop_with_attendees
+from tests.aws_fakes import BotocoreHooks, _params, start, workshop_with_attendees
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState, Stage, Workshop
 from workshops.sandbox import key_ring, provisioning
 
@@ -65,12 +65,11 @@ class NetworkHooks(BotocoreHooks):
         return super()._before_send(request, event_name, **kwargs)
 
 
-@pytest.fixture
-def org(monkeypatch):
+@pytest.fixture(autouse=True)
+def calls_give_up_after_two_attempts(monkeypatch):
     # Two attempts, short backoff: a call that keeps timing out fails within a second or two.
+    # Autouse, so that it comes before `org` builds its first client.
     monkeypatch.setattr(aws, "RETRY_CONFIG", Config(retries={"mode": "adaptive", "max_attempts": 2}))
-    with fake_aws() as organization:
-        yield organization
 
 
 def credentials_of(workshop: Workshop) -> list[Credential]:
@@ -159,12 +158,11 @@ def test_revocation_that_keeps_timing_out_is_reported_for_that_attendee_and_the_
 
 
 @pytest.fixture
-def queues_only(monkeypatch, settings):
+def queues_only(monkeypatch):
     every_type = engine.resource_types
     monkeypatch.setattr(engine, "resource_types", lambda services=(): [t for t in every_type(services)
                                                                        if t.type == "sqs.queue"])  # fmt: skip
     monkeypatch.setattr(safety, "enabled_regions", lambda account_id: [REGION])
-    settings.CPP_CLEANER_RESCAN_PAUSE_SECONDS = 0
 
 
 def sweep(account: SandboxAccount, *, budget_seconds: int) -> CleanupRun:

@@ -43,8 +43,8 @@ from cpp_portal.celery import app as celery_app
 from notifications import services as outbox
 from notifications.models import EmailStatus, OutboundEmail, RateLimitSlot
 from notifications.tasks import dispatch_due_emails
+from tests.aws_fakes import FakeOrganization, workshop_with_attendees
 from tests.faults.servers import stop_process_group
-from tests.workshops.aws_fakes import FakeOrganization, workshop_with_attendees
 from tests.workshops.test_real_worker import wait_until
 from workshops import services
 from workshops.models import Credential, CredentialStatus, SandboxAccount, SandboxAccountState

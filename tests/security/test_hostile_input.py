@@ -28,7 +28,7 @@ from cleaner.models import CleanupRun
 from notifications.models import EmailKind, OutboundEmail
 from staff.forms import InviteByListForm
 from tests import factories
-from tests.workshops.aws_fakes import fake_aws
+from tests.aws_fakes import fake_aws
 from workshops.invitations import contacts_parse, customers_invite, invitation_for
 from workshops.models import Credential, Invitation, Registration, SandboxAccount, StageChange, Topic, Workshop
 
@@ -314,9 +314,8 @@ def _refused_by(check_function):
 
 
 @pytest.fixture
-def pool(db):
-    with override_settings(CPP_CLEANER_RESCAN_PAUSE_SECONDS=0), fake_aws() as organization:
-        yield organization.add_accounts(1)
+def pool(db, org):
+    return org.add_accounts(1)
 
 
 def test_clean_accounts_refuses_every_bad_argument_with_a_message_and_starts_no_run(pool):

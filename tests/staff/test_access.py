@@ -50,11 +50,13 @@ def test_everyone_but_solutions_architects_gets_404(client, running, customer, a
     assert running.stage == Stage.RUNNING  # the refused POST moved nothing
 
 
-def test_an_inactive_solutions_architect_gets_404(client, sa, running):
+def test_an_inactive_solutions_architect_is_signed_out_and_sent_to_sign_in(client, sa, running):
     sa.is_active = False
     sa.save()
     client.force_login(sa)  # a session from before the account was switched off
-    assert client.get(reverse("staff:home")).status_code in (302, 404)
+    response = client.get(reverse("staff:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_solutions_architects_and_superusers_see_the_pages(client, sa, running):
@@ -63,7 +65,7 @@ def test_solutions_architects_and_superusers_see_the_pages(client, sa, running):
         client.force_login(person)
         for method, url in staff_urls(running):
             if method == "get":
-                assert client.get(url).status_code in (200, 302), url
+                assert client.get(url).status_code == 200, url
         assert client.get(reverse("staff:home")).status_code == 200
 
 

@@ -8,17 +8,11 @@ opening the page the button leads to.
 import pytest
 from django.urls import reverse
 
-from tests.workshops.aws_fakes import BotocoreHooks, fake_aws, workshop_with_attendees
+from tests.aws_fakes import BotocoreHooks, workshop_with_attendees
 from workshops.models import Credential, CredentialStatus, Stage, Workshop
 from workshops.sandbox import provisioning
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def org():
-    with fake_aws() as organization:
-        yield organization
 
 
 def running_with_one_refused(org, sa):

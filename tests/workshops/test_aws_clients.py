@@ -9,7 +9,7 @@ import pytest
 from botocore.loaders import Loader
 
 from cpp_portal import aws
-from tests.workshops.aws_fakes import fake_aws
+from tests.aws_fakes import fake_aws
 
 pytestmark = pytest.mark.django_db
 

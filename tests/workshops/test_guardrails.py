@@ -10,62 +10,19 @@ import pytest
 from botocore.exceptions import ClientError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from moto import mock_aws
 
-from cpp_portal.aws import forget_clients, hub_client
 from tests.factories import WorkshopFactory, workshop_in
 from workshops import services
 from workshops.models import Stage
 from workshops.sandbox import guardrails
 from workshops.sandbox.guardrails import POLICY_NAME, GuardrailsError, guardrails_apply, guardrails_inspect
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox_ou]
 
-SCP = "SERVICE_CONTROL_POLICY"
 GUARDRAILS_PAGE = "admin:workshops_sandboxaccount_guardrails"
 # AWS attaches FullAWSAccess to every new OU; the guardrails deny on top of it and never detach it,
 # or everything in the sandboxes would be denied.
 ATTACHED = sorted(["FullAWSAccess", POLICY_NAME])
-
-
-class Organization:
-    """A moto Organization with the sandbox OU, read back the way an SA would check it."""
-
-    def __init__(self):
-        self.client = hub_client("organizations")
-        self.client.create_organization(FeatureSet="ALL")
-        self.root = self.client.list_roots()["Roots"][0]["Id"]
-        self.sandbox_ou = self.client.create_organizational_unit(ParentId=self.root, Name="CPP Sandboxes")[
-            "OrganizationalUnit"
-        ]["Id"]
-
-    def guardrail_policies(self) -> list[dict]:
-        return [p for p in self.client.list_policies(Filter=SCP)["Policies"] if p["Name"] == POLICY_NAME]
-
-    def policy(self) -> dict:
-        (summary,) = self.guardrail_policies()
-        return json.loads(self.client.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"])
-
-    def attached_to_ou(self) -> list[str]:
-        policies = self.client.list_policies_for_target(TargetId=self.sandbox_ou, Filter=SCP)["Policies"]
-        return sorted(p["Name"] for p in policies)
-
-    def scp_enabled(self) -> bool:
-        root = self.client.list_roots()["Roots"][0]
-        return any(t["Type"] == SCP and t["Status"] == "ENABLED" for t in root["PolicyTypes"])
-
-
-@pytest.fixture
-def org(settings, monkeypatch):
-    # In-process moto intercepts the real AWS hostnames: no endpoint override may leak in.
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    settings.AWS_ENDPOINT_URL = ""
-    forget_clients()
-    with mock_aws():
-        organization = Organization()
-        settings.CPP_SANDBOX_OU_ID = organization.sandbox_ou
-        yield organization
-    forget_clients()
 
 
 @pytest.fixture

@@ -5,55 +5,15 @@ import logging
 
 import pytest
 from django.core.management import CommandError, call_command
-from moto import mock_aws
 
-from cpp_portal.aws import forget_clients, hub_client
+from cpp_portal.aws import hub_client
 from cpp_portal.celery import app as celery_app
 from tests.factories import SandboxAccountFactory, WorkshopFactory
 from workshops.models import SandboxAccount, SandboxAccountState
 from workshops.sandbox import tasks
 from workshops.sandbox.pool import PoolSyncError, sandbox_pool_sync
 
-pytestmark = pytest.mark.django_db
-
-
-class Organization:
-    """A moto Organization that tests shape: OUs, accounts, moves."""
-
-    def __init__(self):
-        self.client = hub_client("organizations")
-        self.client.create_organization(FeatureSet="ALL")
-        self.root = self.client.list_roots()["Roots"][0]["Id"]
-        self.management_account_id = self.client.describe_organization()["Organization"]["MasterAccountId"]
-
-    def ou(self, name: str, parent: str | None = None) -> str:
-        answer = self.client.create_organizational_unit(ParentId=parent or self.root, Name=name)
-        return answer["OrganizationalUnit"]["Id"]
-
-    def account(self, name: str, parent: str | None = None) -> str:
-        status = self.client.create_account(AccountName=name, Email=f"{name}@cpp.example.com")
-        account_id = status["CreateAccountStatus"]["AccountId"]
-        if parent:
-            self.move(account_id, parent)
-        return account_id
-
-    def move(self, account_id: str, destination: str) -> None:
-        source = self.client.list_parents(ChildId=account_id)["Parents"][0]["Id"]
-        self.client.move_account(AccountId=account_id, SourceParentId=source, DestinationParentId=destination)
-
-
-@pytest.fixture
-def org(settings, monkeypatch):
-    # In-process moto intercepts the real AWS hostnames: no endpoint override may leak in.
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    settings.AWS_ENDPOINT_URL = ""
-    forget_clients()
-    with mock_aws():
-        organization = Organization()
-        organization.sandbox_ou = organization.ou("CPP Sandboxes")
-        settings.CPP_SANDBOX_OU_ID = organization.sandbox_ou
-        yield organization
-    forget_clients()
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox_ou]
 
 
 def pool() -> dict[str, str]:

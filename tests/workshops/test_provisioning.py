@@ -17,16 +17,15 @@ from django.db import connection
 from django.urls import resolve
 
 from notifications.models import EmailKind, OutboundEmail
-from tests.factories import CustomerFactory
-from tests.workshops.aws_fakes import (
+from tests.aws_fakes import (
     CHANGE_PASSWORD,
     POWER_USER,
     READ_ONLY,
     BotocoreHooks,
-    fake_aws,
     start,
     workshop_with_attendees,
 )
+from tests.factories import CustomerFactory
 from workshops.models import (
     Credential,
     CredentialStatus,
@@ -42,12 +41,6 @@ from workshops.sandbox.provisioning.iam import new_console_password
 pytestmark = pytest.mark.django_db
 
 USER_NAME = re.compile(r"^cpp-[0-9a-f]{12}$")
-
-
-@pytest.fixture
-def org():
-    with fake_aws() as organization:
-        yield organization
 
 
 def credentials_of(workshop) -> list[Credential]:

@@ -8,11 +8,10 @@ import pytest
 
 from cpp_portal.celery import app as celery_app
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
-from tests.workshops.aws_fakes import (
+from tests.aws_fakes import (
     POWER_USER,
     BotocoreHooks,
     close,
-    fake_aws,
     self_signed_certificate,
     start,
     workshop_with_attendees,
@@ -21,12 +20,6 @@ from workshops.models import Credential, CredentialStatus, SandboxAccount, Sandb
 from workshops.sandbox import provisioning, tasks
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def org():
-    with fake_aws() as organization:
-        yield organization
 
 
 def credentials_of(workshop) -> list[Credential]:

@@ -1,8 +1,10 @@
 """Shared AWS fakes for tests and benchmarks: moto in-process, an Organization, and botocore hooks.
 
 - `fake_aws()`: moto in-process (`mock_aws`) with an Organization whose member accounts tests
-  add with `org.add_accounts(n)` (each also imported as a SandboxAccount row), and with only a
-  handful of AWS-managed IAM policies loaded: all ~1,600 cost about a second per account.
+  add with `org.add_accounts(n)` (each also imported as a SandboxAccount row), or shape one by one
+  (`org.ou(…)`, `org.account(…)`, `org.move(…)`), and with only a handful of AWS-managed IAM
+  policies loaded: all ~1,600 cost about a second per account. Tests get it as the `org` fixture
+  (tests/conftest.py).
 - `BotocoreHooks`: what moto lacks, injected through botocore's `before-send` event for every
   client built while it is installed: latency per call, a token bucket per account that answers
   `Throttling` when empty (as AWS does), and refusals of chosen calls (e.g. AccessDenied for one
@@ -38,6 +40,7 @@ MANAGED_POLICIES = ("PowerUserAccess", "ReadOnlyAccess", "IAMUserChangePassword"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+SCP = "SERVICE_CONTROL_POLICY"
 
 
 @functools.lru_cache(maxsize=4)
@@ -49,7 +52,9 @@ def _managed_policies_data(names: tuple[str, ...]) -> str:
 
 
 @contextmanager
-def fake_aws(*, managed_policies: tuple[str, ...] = MANAGED_POLICIES) -> Iterator[FakeOrganization]:
+def fake_aws(
+    *, managed_policies: tuple[str, ...] = MANAGED_POLICIES, sandbox_ou: bool = False
+) -> Iterator[FakeOrganization]:
     """moto in-process with an Organization (no member accounts yet) and a few managed policies."""
     import moto.iam.models
 
@@ -60,7 +65,7 @@ def fake_aws(*, managed_policies: tuple[str, ...] = MANAGED_POLICIES) -> Iterato
     try:
         # In-process moto intercepts the real AWS hostnames: no endpoint override may leak in.
         with override_settings(AWS_ENDPOINT_URL=""), mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
-            yield FakeOrganization()
+            yield FakeOrganization(sandbox_ou=sandbox_ou)
     finally:
         forget_clients()
         moto.iam.models.aws_managed_policies_data = saved_data
@@ -69,12 +74,18 @@ def fake_aws(*, managed_policies: tuple[str, ...] = MANAGED_POLICIES) -> Iterato
 
 
 class FakeOrganization:
-    """The hub's Organization in moto; member accounts get OrganizationAccountAccessRole from it."""
+    """The hub's Organization in moto; member accounts get OrganizationAccountAccessRole from it.
 
-    def __init__(self):
+    With `sandbox_ou`, it also has the OU the pool lives in (`self.sandbox_ou`); the `org` fixture
+    then sets it as CPP_SANDBOX_OU_ID.
+    """
+
+    def __init__(self, *, sandbox_ou: bool = False):
         self.client = hub_client("organizations")
         self.client.create_organization(FeatureSet="ALL")
+        self.root = self.client.list_roots()["Roots"][0]["Id"]
         self.management_account_id = self.client.describe_organization()["Organization"]["MasterAccountId"]
+        self.sandbox_ou = self.ou("CPP Sandboxes") if sandbox_ou else None
         self._created = 0
 
     def add_accounts(self, count: int, *, prefix: str = "cpp-sandbox", pool: bool = True) -> list:
@@ -86,13 +97,52 @@ class FakeOrganization:
             self._created += 1
             name = f"{prefix}-{self._created:03d}"
             email = f"aws+{name}@cpp.example.com"
-            status = self.client.create_account(AccountName=name, Email=email)["CreateAccountStatus"]
-            made.append((status["AccountId"], name, email))
+            made.append((self.account(name, email=email), name, email))
         if not pool:
             return [account_id for account_id, _name, _email in made]
         return SandboxAccount.objects.bulk_create(
             SandboxAccount(aws_account_id=account_id, name=name, email=email) for account_id, name, email in made
         )
+
+    # --- Shaping the Organization, as an admin would in the console ------------------------------
+
+    def ou(self, name: str, parent: str | None = None) -> str:
+        """A new OU under `parent` (the root by default); its id."""
+        answer = self.client.create_organizational_unit(ParentId=parent or self.root, Name=name)
+        return answer["OrganizationalUnit"]["Id"]
+
+    def account(self, name: str, parent: str | None = None, *, email: str | None = None) -> str:
+        """A new member account, moved under `parent` if given (it starts at the root); its id."""
+        status = self.client.create_account(AccountName=name, Email=email or f"{name}@cpp.example.com")
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        if parent:
+            self.move(account_id, parent)
+        return account_id
+
+    def move(self, account_id: str, destination: str) -> None:
+        source = self.client.list_parents(ChildId=account_id)["Parents"][0]["Id"]
+        self.client.move_account(AccountId=account_id, SourceParentId=source, DestinationParentId=destination)
+
+    # --- The guardrails on the sandbox OU, read back the way an SA would check them --------------
+
+    def scp_enabled(self) -> bool:
+        root = self.client.list_roots()["Roots"][0]
+        return any(t["Type"] == SCP and t["Status"] == "ENABLED" for t in root["PolicyTypes"])
+
+    def guardrail_policies(self) -> list[dict]:
+        from workshops.sandbox.guardrails import POLICY_NAME
+
+        return [p for p in self.client.list_policies(Filter=SCP)["Policies"] if p["Name"] == POLICY_NAME]
+
+    def policy(self) -> dict:
+        """The guardrail policy's document (there must be exactly one)."""
+        (summary,) = self.guardrail_policies()
+        return json.loads(self.client.describe_policy(PolicyId=summary["Id"])["Policy"]["Content"])
+
+    def attached_to_ou(self) -> list[str]:
+        """The names of the SCPs attached to the sandbox OU."""
+        policies = self.client.list_policies_for_target(TargetId=self.sandbox_ou, Filter=SCP)["Policies"]
+        return sorted(p["Name"] for p in policies)
 
     # --- What is in a member account, as IAM itself lists it ------------------------------------
 
