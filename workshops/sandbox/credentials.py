@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import sesame.utils
 from django.conf import settings
@@ -40,12 +41,19 @@ log = logging.getLogger(__name__)
 
 
 def credentials_scope(registration_id: int) -> str:
-    """The sesame scope of a credentials link (workshops.sandbox.provisioning.credentials_link makes them)."""
+    """The sesame scope of a credentials link: it opens this registration's page, and nothing else."""
     return f"credentials:{registration_id}"
 
 
 def credentials_path(registration_id: int) -> str:
     return reverse("workshops:credentials", args=[registration_id])
+
+
+def credentials_link(registration: Registration) -> str:
+    """A magic link that opens this registration's credentials page, and nothing else."""
+    token = sesame.utils.get_token(registration.attendee, scope=credentials_scope(registration.pk))
+    path = credentials_path(registration.pk)
+    return f"{settings.SITE_URL}{path}?{urlencode({settings.SESAME_TOKEN_NAME: token})}"
 
 
 def credentials_token_user(*, token: str, registration_id: int) -> User | None:

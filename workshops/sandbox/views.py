@@ -42,7 +42,6 @@ from workshops.sandbox.credentials import (
 TEMPLATE = "workshops/credentials.html"
 
 
-
 def _sealed(response: HttpResponse) -> HttpResponse:
     """No cache, no frame, no Referer to other sites: the page or its link must leave no copy anywhere."""
     # never_cache sets Cache-Control (with no-store); these cover framing in browsers that only

@@ -25,13 +25,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlencode
 
-import sesame.utils
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +44,7 @@ from workshops.models import (
     Workshop,
 )
 from workshops.sandbox import accounts
+from workshops.sandbox.credentials import credentials_link
 from workshops.sandbox.provisioning import runs
 from workshops.sandbox.provisioning.iam import new_iam_user_name
 from workshops.sandbox.provisioning.runs import PROVISIONABLE, REVOCABLE, RunReport
@@ -264,18 +261,10 @@ def account_ready_key(credential_id: int) -> str:
     return f"account_ready:{credential_id}"
 
 
-def credentials_link(registration: Registration) -> str:
-    """A magic link that opens this registration's credentials page, and nothing else."""
-    token = sesame.utils.get_token(registration.attendee, scope=f"credentials:{registration.pk}")
-    path = reverse("workshops:credentials", args=[registration.pk])
-    return f"{settings.SITE_URL}{path}?{urlencode({settings.SESAME_TOKEN_NAME: token})}"
-
-
 def account_ready_emails_queue(*, workshop_id: int) -> int:
     """Queue the "account ready" email of every ready credential that has none yet; returns how many."""
     from notifications.models import EmailKind, OutboundEmail
-    from notifications.rendering import render_email
-    from notifications.services import email_enqueue
+    from notifications.services import email_enqueue_for
 
     workshop = Workshop.objects.get(pk=workshop_id)
     if workshop.stage != Stage.RUNNING:
@@ -295,26 +284,17 @@ def account_ready_emails_queue(*, workshop_id: int) -> int:
         registration = credential.registration
         attendee = registration.attendee
         try:
-            rendered = render_email(
+            email_enqueue_for(
+                recipient=attendee,
                 kind=EmailKind.ACCOUNT_READY,
-                language=attendee.preferred_language,
+                key=account_ready_key(credential.pk),
                 context={
                     "workshop": workshop,
                     "attendee": attendee,
                     "credentials_link": credentials_link(registration),
                 },
-            )
-            email_enqueue(
-                key=account_ready_key(credential.pk),
-                kind=EmailKind.ACCOUNT_READY,
-                to=attendee.email,
-                subject=rendered.subject,
-                body_text=rendered.body_text,
-                body_html=rendered.body_html,
-                language=attendee.preferred_language,
                 workshop_id=workshop.pk,
                 registration_id=registration.pk,
-                recipient_id=attendee.pk,
             )
         except Exception:
             # The credential is ready whatever happens to its email; the next run queues what is missing.
