@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 SOLUTIONS_ARCHITECTS = "Solutions Architects"
 ACCOUNT_MANAGERS = "Account Managers"
 
+
 def is_solutions_architect(user: User) -> bool:
     return bool(user.is_active and (user.is_superuser or _in_group(user, SOLUTIONS_ARCHITECTS)))
 

@@ -86,7 +86,7 @@ def seed(args) -> None:
                     organisation=organisations[i % 200],
                     country="ES",
                     password=UNUSABLE_PASSWORD_PREFIX,
-                )  # fmt: skip
+                )
                 for i in range(start, min(start + BATCH, args.registrations))
             ]
         )
@@ -101,7 +101,7 @@ def seed(args) -> None:
                     status=RegistrationStatus.CONFIRMED,
                     queued_at=now - timedelta(days=90),
                     attended=i % 7 != 0,
-                )  # fmt: skip
+                )
                 for i in range(start, min(start + BATCH, len(users)))
             ]
         )
@@ -125,7 +125,7 @@ def seed(args) -> None:
                 calendar="BEGIN:VCALENDAR",
                 scheduled_at=now,
                 status="sent",
-            )  # fmt: skip
+            )
             for r in chunk
         )
         SurveyAnswer.objects.bulk_create(
@@ -135,7 +135,7 @@ def seed(args) -> None:
                 satisfaction=1 + r.pk % 5,
                 would_recommend=True,
                 comment=f"Great day, First{r.attendee_id}",
-            )  # fmt: skip
+            )
             for r in chunk[::3]
         )
     store = SessionStore()

@@ -56,9 +56,11 @@ def parse_args():
     parser.add_argument("--object-versions", type=int, default=200, help="S3 object versions per bucket")
     parser.add_argument("--serial-full", action="store_true", help="sweep every account one at a time too")
     parser.add_argument(
-        "--simulator", choices=["server", "in-process"], default="server",
+        "--simulator",
+        choices=["server", "in-process"],
+        default="server",
         help="moto in its own process (its CPU counted apart from the portal's) or in this one",
-    )  # fmt: skip
+    )
     return parser.parse_args()
 
 
@@ -192,9 +194,12 @@ def footprint(account_id: str, region: str, *, instances: int, versions: int, ro
         logs.create_log_group(logGroupName=f"/lab/app-{n}")
     for n in range(2):
         awslambda.create_function(
-            FunctionName=f"lab-fn-{n}", Runtime="python3.12", Role=role_arn, Handler="index.handler",
+            FunctionName=f"lab-fn-{n}",
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="index.handler",
             Code={"ZipFile": _zip()},
-        )  # fmt: skip
+        )
     sqs, sns = member_client(account_id, "sqs", region), member_client(account_id, "sns", region)
     dynamodb = member_client(account_id, "dynamodb", region)
     for n in range(3):
@@ -202,10 +207,11 @@ def footprint(account_id: str, region: str, *, instances: int, versions: int, ro
     for n in range(2):
         sns.create_topic(Name=f"lab-topic-{n}")
         dynamodb.create_table(
-            TableName=f"lab-table-{n}", BillingMode="PAY_PER_REQUEST",
+            TableName=f"lab-table-{n}",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        )  # fmt: skip
+        )
     return made + 3 + 2 + 3 + 2 + 2
 
 
@@ -283,17 +289,23 @@ def main() -> int:
             made += 2
             for region in regions:
                 made += footprint(
-                    account.aws_account_id, region, instances=args.instances, versions=args.object_versions,
+                    account.aws_account_id,
+                    region,
+                    instances=args.instances,
+                    versions=args.object_versions,
                     role_arn=role_arn,
-                )  # fmt: skip
+                )
         setup = time.perf_counter() - started
         parallel_accounts, sample = pool[:-1], pool[-1]
 
         with simulated_aws_class()(latency=args.latency_ms / 1000) as simulated:
             run = runs.cleanup_run_create(
-                account_ids=[a.aws_account_id for a in parallel_accounts], trigger=CleanupRun.Trigger.COMMAND,
-                dry_run=False, regions=regions, queue_it=False,
-            )  # fmt: skip
+                account_ids=[a.aws_account_id for a in parallel_accounts],
+                trigger=CleanupRun.Trigger.COMMAND,
+                dry_run=False,
+                regions=regions,
+                queue_it=False,
+            )
             moto_cpu_started = cpu_seconds(server_pid) if server_pid else 0.0
             started, cpu_started = time.perf_counter(), time.process_time()
             run = runs.cleanup_run_sweep_here(run_id=run.pk, threads=args.threads)
@@ -322,7 +334,7 @@ def main() -> int:
                             protection=protection,
                             workers=1,
                             budget_seconds=1800,
-                        )  # fmt: skip
+                        )
                     )
             serial_measured = time.perf_counter() - started
         serial = serial_measured * (1 if args.serial_full else len(parallel_accounts))

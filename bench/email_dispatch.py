@@ -91,11 +91,15 @@ def main() -> int:
 
     OutboundEmail.objects.bulk_create(
         OutboundEmail(
-            key=f"bench:{i}", kind=EmailKind.REMINDER_DAY, to=f"attendee{i}@example.com", subject=f"Reminder {i}",
-            body_text="See you tomorrow", scheduled_at=timezone.now(),
+            key=f"bench:{i}",
+            kind=EmailKind.REMINDER_DAY,
+            to=f"attendee{i}@example.com",
+            subject=f"Reminder {i}",
+            body_text="See you tomorrow",
+            scheduled_at=timezone.now(),
         )
         for i in range(args.emails)
-    )  # fmt: skip
+    )
 
     def worker():
         try:

@@ -188,8 +188,9 @@ def _running_workshop(pool, *, attendees: int, team: int):
     )
     stamp = time.time_ns()
     people = User.objects.bulk_create(
-        User(email=f"bench{stamp}-{n}@example.com", password="!") for n in range(attendees)  # noqa: S106 (unusable)
-    )  # fmt: skip
+        User(email=f"bench{stamp}-{n}@example.com", password="!")  # noqa: S106 (an unusable password)
+        for n in range(attendees)
+    )
     now = timezone.now()
     Registration.objects.bulk_create(
         Registration(workshop=workshop, attendee=person, status=RegistrationStatus.CONFIRMED, queued_at=now)

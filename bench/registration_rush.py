@@ -139,13 +139,16 @@ def seed(database_url: str, args) -> tuple[str, list[str]]:
     now = timezone.now()
     User.objects.bulk_create(
         User(
-            email=f"rush{i}@example.com", password="!",  # noqa: S106 (unusable, as customers have)
-            first_name="Rush", last_name=f"Customer {i}",
-            organisation=organisation, privacy_consent_version=settings.CPP_PRIVACY_NOTICE_VERSION,
+            email=f"rush{i}@example.com",
+            password="!",  # noqa: S106 (unusable, as customers have)
+            first_name="Rush",
+            last_name=f"Customer {i}",
+            organisation=organisation,
+            privacy_consent_version=settings.CPP_PRIVACY_NOTICE_VERSION,
             privacy_consent_at=now,
         )
         for i in range(args.customers)
-    )  # fmt: skip
+    )
     session_keys = []
     for user in User.objects.filter(email__startswith="rush").order_by("pk"):
         session = SessionStore()
@@ -162,9 +165,21 @@ def start_server(environment: dict[str, str], port: int, args) -> subprocess.Pop
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=BASE_DIR, env=environment, check=True
     )
     command = [
-        sys.executable, "-m", "gunicorn", "cpp_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(args.workers), "--backlog", "2048", "--timeout", "120", "--log-level", "warning",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "cpp_portal.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--backlog",
+        "2048",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
     if args.threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(args.threads)]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=environment, start_new_session=True)
@@ -281,8 +296,10 @@ def main() -> int:
         flows = outcome["flow_seconds"]
         health = ceiling["timings"]
 
-        print(f"server              gunicorn, {args.workers} workers x {args.threads} threads, PostgreSQL, "
-              f"{'Redis' if os.environ.get('REDIS_URL') else 'no Redis (embedded cache and broker)'}")  # fmt: skip
+        print(
+            f"server              gunicorn, {args.workers} workers x {args.threads} threads, PostgreSQL, "
+            f"{'Redis' if os.environ.get('REDIS_URL') else 'no Redis (embedded cache and broker)'}"
+        )
         print(f"machine             {os.cpu_count()} cores, client threads on the same machine")
         print(f"customers           {args.customers} at once for {args.seats} seats")
         print(f"registered (302)    {answered} (other answers: {len(posts) - answered})")
@@ -290,12 +307,16 @@ def main() -> int:
         print(f"over capacity       {max(0, confirmed - args.seats)}")
         print(f"wall time           {outcome['wall']:.2f} s (first press to last answer)")
         print(f"registrations/s     {len(posts) / outcome['wall']:.1f}")
-        print(f"POST latency        median {statistics.median(posts) * 1000:.0f} ms, "
-              f"p95 {percentile(posts, 0.95) * 1000:.0f} ms, max {max(posts) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"POST latency        median {statistics.median(posts) * 1000:.0f} ms, "
+            f"p95 {percentile(posts, 0.95) * 1000:.0f} ms, max {max(posts) * 1000:.0f} ms"
+        )
         print(f"GET+POST per person median {statistics.median(flows) * 1000:.0f} ms (page load before the barrier)")
-        print(f"/healthz ceiling    {len(health) / ceiling['wall']:.1f} req/s over {len(health)} requests, "
-              f"median {statistics.median(health) * 1000:.0f} ms, p95 {percentile(health, 0.95) * 1000:.0f} ms, "
-              f"non-200: {sum(1 for s in ceiling['statuses'] if s != 200)}")  # fmt: skip
+        print(
+            f"/healthz ceiling    {len(health) / ceiling['wall']:.1f} req/s over {len(health)} requests, "
+            f"median {statistics.median(health) * 1000:.0f} ms, p95 {percentile(health, 0.95) * 1000:.0f} ms, "
+            f"non-200: {sum(1 for s in ceiling['statuses'] if s != 200)}"
+        )
         lost = args.customers - confirmed - waitlisted
         return 0 if confirmed <= args.seats and lost == 0 and answered == args.customers else 1
     finally:

@@ -21,9 +21,20 @@ from workshops.sandbox.admin import sandbox_account_actions_add
 class CleanupTargetInline(ReadOnlyInline):
     model = CleanupTarget
     fields = (
-        "account_id", "region", "status", "scans", "found", "deleted", "failed", "left", "protected", "skipped",
-        "last_error", "started_at", "finished_at",
-    )  # fmt: skip
+        "account_id",
+        "region",
+        "status",
+        "scans",
+        "found",
+        "deleted",
+        "failed",
+        "left",
+        "protected",
+        "skipped",
+        "last_error",
+        "started_at",
+        "finished_at",
+    )
     readonly_fields = fields
     ordering = ("account_id", "region")
 
@@ -35,10 +46,27 @@ class CleanupRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("workshop__title", "accounts__aws_account_id")
     list_select_related = ("workshop", "requested_by")
     readonly_fields = (
-        "trigger", "workshop", "requested_by", "dry_run", "accounts", "regions", "services", "keep_tags",
-        "only_tags", "name_patterns", "keep_name_patterns", "min_age_hours", "budget_seconds", "status", "error",
-        "summary", "created_at", "started_at", "finished_at", "progress_page",
-    )  # fmt: skip
+        "trigger",
+        "workshop",
+        "requested_by",
+        "dry_run",
+        "accounts",
+        "regions",
+        "services",
+        "keep_tags",
+        "only_tags",
+        "name_patterns",
+        "keep_name_patterns",
+        "min_age_hours",
+        "budget_seconds",
+        "status",
+        "error",
+        "summary",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "progress_page",
+    )
     fields = readonly_fields
     inlines = [CleanupTargetInline]
 

@@ -190,8 +190,9 @@ def sweep(
 
 
 class _Sweep:
-    def __init__(self, context, types, *, dry_run, filters, protection, budget_seconds, recorder, pause_seconds,
-                 workers, clock):  # fmt: skip
+    def __init__(
+        self, context, types, *, dry_run, filters, protection, budget_seconds, recorder, pause_seconds, workers, clock
+    ):
         self.context, self.types, self.dry_run = context, types, dry_run
         self.filters, self.protection, self.recorder = filters, protection, recorder
         self.pause_seconds, self.workers, self.clock = pause_seconds, workers, clock

@@ -30,13 +30,21 @@ class CleanupRun(models.Model):
         FAILED = "failed", _("Failed")
 
     workshop = models.ForeignKey(
-        Workshop, verbose_name=_("workshop"), on_delete=models.SET_NULL, null=True, blank=True,
+        Workshop,
+        verbose_name=_("workshop"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="cleanup_runs",
-    )  # fmt: skip
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.SET_NULL, null=True,
-        blank=True, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger)
     dry_run = models.BooleanField(_("dry run"), default=True)
     accounts = models.ManyToManyField(SandboxAccount, verbose_name=_("accounts"), related_name="cleanup_runs")
@@ -74,9 +82,14 @@ class CleanupRun(models.Model):
     def is_filtered(self) -> bool:
         """A run limited by region, service or item filters cannot tell that an account is clean."""
         return bool(
-            self.regions or self.services or self.keep_tags or self.only_tags or self.name_patterns
-            or self.keep_name_patterns or self.min_age_hours
-        )  # fmt: skip
+            self.regions
+            or self.services
+            or self.keep_tags
+            or self.only_tags
+            or self.name_patterns
+            or self.keep_name_patterns
+            or self.min_age_hours
+        )
 
     @property
     def is_finished(self) -> bool:

@@ -96,11 +96,19 @@ def cleanup_run_create(
             )
     with transaction.atomic():
         run = CleanupRun.objects.create(
-            trigger=trigger, requested_by=requested_by, workshop=workshop, dry_run=dry_run, regions=regions,
-            services=services, keep_tags=keep_tags or {}, only_tags=only_tags or {},
-            name_patterns=list(name_patterns), keep_name_patterns=list(keep_name_patterns),
-            min_age_hours=min_age_hours, budget_seconds=budget_seconds,
-        )  # fmt: skip
+            trigger=trigger,
+            requested_by=requested_by,
+            workshop=workshop,
+            dry_run=dry_run,
+            regions=regions,
+            services=services,
+            keep_tags=keep_tags or {},
+            only_tags=only_tags or {},
+            name_patterns=list(name_patterns),
+            keep_name_patterns=list(keep_name_patterns),
+            min_age_hours=min_age_hours,
+            budget_seconds=budget_seconds,
+        )
         run.accounts.set(accounts)
         if queue_it:
             from cleaner import tasks
@@ -187,9 +195,14 @@ def _target_specs(run: CleanupRun, account: SandboxAccount, types) -> list[Clean
     def target(region: str, status: str = Status.QUEUED, error: str = "") -> CleanupTarget:
         finished = timezone.now() if status != Status.QUEUED else None
         return CleanupTarget(
-            run=run, sandbox_account=account, account_id=account.aws_account_id, region=region, status=status,
-            last_error=error, finished_at=finished,
-        )  # fmt: skip
+            run=run,
+            sandbox_account=account,
+            account_id=account.aws_account_id,
+            region=region,
+            status=status,
+            last_error=error,
+            finished_at=finished,
+        )
 
     refusal = safety.account_still_sweepable(account, dry_run=run.dry_run)
     if refusal:
@@ -257,9 +270,12 @@ class DatabaseRecorder:
                 return
             self.recorded.add((*key, action))
         counter = {
-            Action.FOUND: "found", Action.WOULD_DELETE: "found", Action.DELETED: "deleted",
-            Action.PROTECTED: "protected", Action.SKIPPED_BY_FILTER: "skipped",
-        }.get(action)  # fmt: skip
+            Action.FOUND: "found",
+            Action.WOULD_DELETE: "found",
+            Action.DELETED: "deleted",
+            Action.PROTECTED: "protected",
+            Action.SKIPPED_BY_FILTER: "skipped",
+        }.get(action)
         if counter:
             self.counts[counter] += 1
         if action == Action.FAILED:
@@ -269,11 +285,18 @@ class DatabaseRecorder:
         target = self.target
         self.rows.append(
             CleanupItem(
-                run_id=target.run_id, target=target, account_id=target.account_id, region=target.region,
-                resource_type=resource_type, resource_id=item.id[:1024], name=(item.name or "")[:255],
-                action=action, error=error, at=timezone.now(),
+                run_id=target.run_id,
+                target=target,
+                account_id=target.account_id,
+                region=target.region,
+                resource_type=resource_type,
+                resource_id=item.id[:1024],
+                name=(item.name or "")[:255],
+                action=action,
+                error=error,
+                at=timezone.now(),
             )
-        )  # fmt: skip
+        )
         if len(self.rows) >= FLUSH_ROWS:
             self.flush()
 
@@ -291,9 +314,13 @@ class DatabaseRecorder:
             CleanupItem.objects.bulk_create(self.rows)
             self.rows = []
         fields = {
-            **self.counts, "failed": len(self.failing), "scans": self.scans,
-            "clean_scans_in_a_row": self.clean_scans_in_a_row, "claimed_until": timezone.now() + LEASE, **final,
-        }  # fmt: skip
+            **self.counts,
+            "failed": len(self.failing),
+            "scans": self.scans,
+            "clean_scans_in_a_row": self.clean_scans_in_a_row,
+            "claimed_until": timezone.now() + LEASE,
+            **final,
+        }
         CleanupTarget.objects.filter(pk=self.target.pk).update(**fields)
         for name, value in fields.items():
             setattr(self.target, name, value)
@@ -358,9 +385,12 @@ def cleanup_target_claim(*, target_id: int) -> SweepJob | str | None:
     is_global = target.region == GLOBAL
     types = [t for t in engine.resource_types(run.services) if t.is_global == is_global]
     options = {
-        "dry_run": run.dry_run, "filters": safety.Filters.of_run(run), "protection": protection,
-        "budget_seconds": run.budget_seconds, "pause_seconds": _rescan_pause(),
-    }  # fmt: skip
+        "dry_run": run.dry_run,
+        "filters": safety.Filters.of_run(run),
+        "protection": protection,
+        "budget_seconds": run.budget_seconds,
+        "pause_seconds": _rescan_pause(),
+    }
     context = SweepContext(target.account_id, GLOBAL_REGION if is_global else target.region)
     return SweepJob(target=target, context=context, types=types, options=options)
 
@@ -379,9 +409,12 @@ def cleanup_target_finish(job: SweepJob, recorder: DatabaseRecorder, outcome: en
         _record_deletions_of_a_lost_sweep(recorder)
     recorder.flush()
     _target_close(
-        job.target, Status.CLEAN if clean else Status.DIRTY, error=outcome.last_error[:2000],
-        failed=outcome.failed, left=outcome.left,
-    )  # fmt: skip
+        job.target,
+        Status.CLEAN if clean else Status.DIRTY,
+        error=outcome.last_error[:2000],
+        failed=outcome.failed,
+        left=outcome.left,
+    )
 
 
 def _record_deletions_of_a_lost_sweep(recorder: DatabaseRecorder) -> None:

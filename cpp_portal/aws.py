@@ -22,12 +22,24 @@ from django.conf import settings
 # The regions a workshop may allow its attendees; the opt-in regions are left out on purpose:
 # they are disabled in new accounts and the cleaner could not reach them.
 COMMERCIAL_REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-    "ca-central-1", "sa-east-1",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
-    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-southeast-1", "ap-southeast-2",
-)  # fmt: skip
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+)
 
 RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 10},

@@ -76,10 +76,14 @@ def free_port() -> int:
 def server_command(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool = True) -> list[str]:
     """moto's server (see `serve`), bound to loopback only: it answers anyone, with anything."""
     return [
-        sys.executable, "-m", "cpp_portal.fake_aws", "--serve", str(port),
+        sys.executable,
+        "-m",
+        "cpp_portal.fake_aws",
+        "--serve",
+        str(port),
         *(["--one-call-at-a-time"] if one_call_at_a_time else []),
         *([] if managed_policies else ["--no-managed-policies"]),
-    ]  # fmt: skip
+    ]
 
 
 def serve(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool = True) -> None:

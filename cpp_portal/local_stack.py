@@ -337,10 +337,24 @@ def main() -> int:
         stack.run_step("pool", _manage("sync_accounts"))
         logins = _logins(stack.run_step("seed", _manage("seed_demo")))
 
-        stack.spawn("worker", _celery("worker", "-Q", "default,cleaner", "--concurrency", "2",
-                                      "--loglevel", "INFO", "--without-gossip", "--without-mingle"))  # fmt: skip
-        stack.spawn("beat", _celery("beat", "--loglevel", "INFO",
-                                    "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"))  # fmt: skip
+        stack.spawn(
+            "worker",
+            _celery(
+                "worker",
+                "-Q",
+                "default,cleaner",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ),
+        )
+        stack.spawn(
+            "beat",
+            _celery("beat", "--loglevel", "INFO", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"),
+        )
         stack.spawn("web", _manage("runserver", f"{HOST}:{port}"))
         _wait_until_healthy(stack, f"{url}healthz")
         stack.say(_banner(url, endpoint, ou_id, logins, time.monotonic() - started))

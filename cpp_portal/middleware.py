@@ -31,8 +31,13 @@ class ServiceUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, UNAVAILABLE):
             return None
-        log.error("%s %s: a backing service is unavailable: %s: %s", request.method, request.path,
-                  type(exception).__name__, exception)  # fmt: skip
+        log.error(
+            "%s %s: a backing service is unavailable: %s: %s",
+            request.method,
+            request.path,
+            type(exception).__name__,
+            exception,
+        )
         response = render(request, "unavailable.html", status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

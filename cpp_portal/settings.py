@@ -114,6 +114,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
+
 def _next_redis_database(url: str) -> str:
     """The same Redis server, one database up: clearing the cache must never empty the task queue."""
     base, _, number = url.rstrip("/").rpartition("/")

@@ -28,4 +28,3 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", home, name="home"),
 ]
-

@@ -38,9 +38,7 @@ class EmailStatus(models.TextChoices):
 
 
 class OutboundEmail(models.Model):
-    key = models.CharField(
-        _("key"), max_length=200, unique=True, help_text=_("The same key is never queued twice.")
-    )
+    key = models.CharField(_("key"), max_length=200, unique=True, help_text=_("The same key is never queued twice."))
     kind = models.CharField(_("kind"), max_length=32, choices=EmailKind)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"

@@ -100,9 +100,7 @@ def registration_confirmed_emails(registration) -> None:
 
 
 def registration_waitlisted_emails(registration, *, position: int) -> None:
-    _queue(
-        EmailKind.WAITLISTED, registration, key=f"{EmailKind.WAITLISTED}:{_round(registration)}", position=position
-    )
+    _queue(EmailKind.WAITLISTED, registration, key=f"{EmailKind.WAITLISTED}:{_round(registration)}", position=position)
 
 
 def registration_promoted_emails(registration) -> None:

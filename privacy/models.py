@@ -15,9 +15,13 @@ class AnonymisationRun(models.Model):
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger)
     dry_run = models.BooleanField(_("dry run"), default=False)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.SET_NULL, null=True,
-        blank=True, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # What was asked: retention days, a workshop, the people picked by hand.
     options = models.JSONField(_("options"), default=dict, blank=True)
     # Rows changed per kind of data (in a dry run: rows that would change).

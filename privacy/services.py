@@ -191,13 +191,13 @@ def _steps(*, people: QuerySet[User], workshops: QuerySet[Workshop]) -> list[_St
                 "last_error": "",
                 "updated_at": now,
             },
-        ),  # fmt: skip
+        ),
         _Step("email_addresses", EmailAddress.objects.filter(user__in=people)),
         _Step(
             "survey_comments",
             SurveyAnswer.objects.filter(registration__in=registrations).exclude(comment=""),
             {"comment": ""},
-        ),  # fmt: skip
+        ),
         _Step(
             "stored_passwords",
             Credential.objects.filter(registration__in=registrations).exclude(password_encrypted=""),
@@ -217,7 +217,7 @@ def _steps(*, people: QuerySet[User], workshops: QuerySet[Workshop]) -> list[_St
                 "is_active": False,
                 "password": f"{UNUSABLE_PASSWORD_PREFIX}anonymised",
             },
-        ),  # fmt: skip
+        ),
     ]
 
 

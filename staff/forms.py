@@ -78,12 +78,16 @@ class InviteByListForm(forms.Form):
         required=False,
         max_length=MAX_LIST_BYTES,
         strip=False,  # line numbers in error messages must match what was pasted
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "spellcheck": "false",
-                                     "placeholder": "ana@example.com; Ana; García; es"}),
-        help_text=_("One contact per line: email, first name, last name, language (en, es, pt or it). "
-                    "Only the email is required; a header line is optional; separate with commas, "
-                    "semicolons or tabs. At most %(max)s contacts.") % {"max": MAX_CONTACTS},
-    )  # fmt: skip
+        widget=forms.Textarea(
+            attrs={"rows": 8, "cols": 60, "spellcheck": "false", "placeholder": "ana@example.com; Ana; García; es"}
+        ),
+        help_text=_(
+            "One contact per line: email, first name, last name, language (en, es, pt or it). "
+            "Only the email is required; a header line is optional; separate with commas, "
+            "semicolons or tabs. At most %(max)s contacts."
+        )
+        % {"max": MAX_CONTACTS},
+    )
     csv_file = forms.FileField(
         label=_("…or upload a CSV file"),
         required=False,

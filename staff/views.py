@@ -169,11 +169,20 @@ def attendees_csv(request, workshop_id: int):
     writer = csv.writer(response)
     writer.writerow(
         [
-            _("First name"), _("Last name"), _("Email"), _("Company"), _("Job title"), _("Status"),
-            _("Registered at"), _("Account Manager"), _("Sandbox account"), _("IAM user"), _("Credential"),
+            _("First name"),
+            _("Last name"),
+            _("Email"),
+            _("Company"),
+            _("Job title"),
+            _("Status"),
+            _("Registered at"),
+            _("Account Manager"),
+            _("Sandbox account"),
+            _("IAM user"),
+            _("Credential"),
             _("Attended"),
         ]
-    )  # fmt: skip
+    )
     attended = {True: _("yes"), False: _("no"), None: ""}
     tz = workshop.tz
     for registration in registrations:
@@ -298,9 +307,11 @@ def registration_provision(request, workshop_id: int, registration_id: int):
     if credential is None:
         messages.error(
             request,
-            _("No credential was made: the workshop must be running, the attendee confirmed, and the pool must "
-              "have a free account."),
-        )  # fmt: skip
+            _(
+                "No credential was made: the workshop must be running, the attendee confirmed, and the pool must "
+                "have a free account."
+            ),
+        )
     else:
         transaction.on_commit(partial(tasks.provision_registration.delay, registration.pk))
         messages.success(

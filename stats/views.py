@@ -160,9 +160,15 @@ def _pool_table(year):
         for p in selectors.pool_use_by_workshop(year=year)
     ]
     header = [
-        "workshop_id", "workshop", "starts_on", "attendees", "accounts_needed", "accounts_used", "pool_size",
+        "workshop_id",
+        "workshop",
+        "starts_on",
+        "attendees",
+        "accounts_needed",
+        "accounts_used",
+        "pool_size",
         "share_of_pool",
-    ]  # fmt: skip
+    ]
     return header, rows
 
 

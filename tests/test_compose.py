@@ -403,8 +403,10 @@ def test_database_and_redis_urls_point_at_the_stack_own_services(services):
     postgres = environment_of(services["postgres"])
     assert (database["HOST"], database["PORT"]) == ("postgres", 5432)
     assert (database["USER"], database["PASSWORD"], database["NAME"]) == (
-        postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"],
-    )  # fmt: skip
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
+    )
     from cpp_portal.settings import _next_redis_database
 
     broker = env["REDIS_URL"]

@@ -30,9 +30,18 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PUBLISHABLE_DRAFT = "Serverless Immersion Day — Madrid"
 # Whatever the test process has that would send the stack elsewhere than its embedded defaults.
 NOT_INHERITED = (
-    "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG",
-    "AWS_ENDPOINT_URL", "AWS_PROFILE", "CPP_SANDBOX_OU_ID", "MOTO_PORT", "CELERY_TASK_ALWAYS_EAGER",
-)  # fmt: skip
+    "DJANGO_SETTINGS_MODULE",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "CPP_SANDBOX_OU_ID",
+    "MOTO_PORT",
+    "CELERY_TASK_ALWAYS_EAGER",
+)
 
 
 def free_port() -> int:

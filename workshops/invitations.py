@@ -38,11 +38,23 @@ MAX_NAME_LENGTH = 150  # User.first_name / last_name
 COLUMNS = ("email", "first_name", "last_name", "language")
 # Header spellings people use, after lower-casing and turning "-", "_" and runs of spaces into one space.
 HEADER_NAMES = {
-    "email": "email", "e mail": "email", "email address": "email", "e mail address": "email", "mail": "email",
-    "first name": "first_name", "firstname": "first_name", "given name": "first_name", "forename": "first_name",
-    "last name": "last_name", "lastname": "last_name", "surname": "last_name", "family name": "last_name",
-    "language": "language", "lang": "language", "locale": "language",
-}  # fmt: skip
+    "email": "email",
+    "e mail": "email",
+    "email address": "email",
+    "e mail address": "email",
+    "mail": "email",
+    "first name": "first_name",
+    "firstname": "first_name",
+    "given name": "first_name",
+    "forename": "first_name",
+    "last name": "last_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "family name": "last_name",
+    "language": "language",
+    "lang": "language",
+    "locale": "language",
+}
 DELIMITERS = ("\t", ";", ",")
 
 

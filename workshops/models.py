@@ -124,9 +124,12 @@ class Workshop(models.Model):
         help_text=_('e.g. ["arn:aws:iam::aws:policy/PowerUserAccess"]'),
     )
     permissions_boundary_arn = models.CharField(
-        _("permissions boundary ARN"), max_length=600, blank=True, validators=[RegexValidator(IAM_POLICY_ARN)],
+        _("permissions boundary ARN"),
+        max_length=600,
+        blank=True,
+        validators=[RegexValidator(IAM_POLICY_ARN)],
         help_text=_("Optional: an IAM policy that caps what attendees may do, whatever their policies grant."),
-    )  # fmt: skip
+    )
     provisioning_lead_minutes = models.PositiveIntegerField(
         _("provisioning lead time (minutes)"),
         default=120,
@@ -294,9 +297,11 @@ class Invitation(models.Model):
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="invitations")
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitations",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="invitations",
         verbose_name=_("account manager"),
-    )  # fmt: skip
+    )
     token = models.CharField(max_length=32, unique=True, default=new_invitation_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -324,17 +329,24 @@ class Registration(models.Model):
     attendee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations")
     # The company at the time of registering, kept for the statistics after anonymisation.
     organisation = models.ForeignKey(
-        "accounts.CustomerOrganisation", on_delete=models.PROTECT, null=True, blank=True,
+        "accounts.CustomerOrganisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="registrations",
-    )  # fmt: skip
+    )
     invitation = models.ForeignKey(
         Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="registrations"
     )
     # The AM the registration is attributed to (copied from the invitation, kept if it is deleted).
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="attributed_registrations", verbose_name=_("account manager"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attributed_registrations",
+        verbose_name=_("account manager"),
+    )
     status = models.CharField(_("status"), max_length=16, choices=RegistrationStatus, editable=False)
     # Arrival order: the waitlist is served by this, and a re-registration joins at the back.
     queued_at = models.DateTimeField(_("registered at"), editable=False)
@@ -344,9 +356,14 @@ class Registration(models.Model):
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     attendance_marked_at = models.DateTimeField(_("attendance marked at"), null=True, blank=True, editable=False)
     attendance_marked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
-        related_name="+", verbose_name=_("attendance marked by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("attendance marked by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -136,23 +136,42 @@ class Move:
 MANUAL_MOVES: dict[str, Move] = {
     m.target: m
     for m in (
-        Move(Stage.REGISTRATION_OPEN, workshop_publish, "Publish",
-             "Registration opens, every participating Account Manager is emailed their invitation link, "
-             "and sandbox accounts are reserved for the seats."),
-        Move(Stage.REGISTRATION_CLOSED, workshop_close_registration, "Close registration",
-             "No one else can register, the waitlist is frozen, and Account Managers get a digest of "
-             "their customers."),
-        Move(Stage.RUNNING, workshop_start, "Start",
-             "Every confirmed attendee gets a sandbox AWS account with new credentials and an email with "
-             "a link to them."),
-        Move(Stage.CLOSED, workshop_close, "Close",
-             "Attendee credentials are revoked, every resource in the workshop's accounts is deleted, and "
-             "the survey is sent."),
-        Move(Stage.CANCELLED, workshop_cancel, "Cancel",
-             "Registered customers are told the workshop is cancelled and reserved sandbox accounts go "
-             "back to the pool. This cannot be undone."),
+        Move(
+            Stage.REGISTRATION_OPEN,
+            workshop_publish,
+            "Publish",
+            "Registration opens, every participating Account Manager is emailed their invitation link, "
+            "and sandbox accounts are reserved for the seats.",
+        ),
+        Move(
+            Stage.REGISTRATION_CLOSED,
+            workshop_close_registration,
+            "Close registration",
+            "No one else can register, the waitlist is frozen, and Account Managers get a digest of their customers.",
+        ),
+        Move(
+            Stage.RUNNING,
+            workshop_start,
+            "Start",
+            "Every confirmed attendee gets a sandbox AWS account with new credentials and an email with "
+            "a link to them.",
+        ),
+        Move(
+            Stage.CLOSED,
+            workshop_close,
+            "Close",
+            "Attendee credentials are revoked, every resource in the workshop's accounts is deleted, and "
+            "the survey is sent.",
+        ),
+        Move(
+            Stage.CANCELLED,
+            workshop_cancel,
+            "Cancel",
+            "Registered customers are told the workshop is cancelled and reserved sandbox accounts go "
+            "back to the pool. This cannot be undone.",
+        ),
     )
-}  # fmt: skip
+}
 
 
 def workshops_advance_due(*, now: datetime | None = None) -> list[tuple[int, str]]:

@@ -30,8 +30,11 @@ def not_offered(error: ClientError) -> bool:
 class Environment(Resource):
     def list(self):
         try:
-            ids = [id_ for page in self.client.get_paginator("list_environments").paginate()
-                   for id_ in page["environmentIds"]]  # fmt: skip
+            ids = [
+                id_
+                for page in self.client.get_paginator("list_environments").paginate()
+                for id_ in page["environmentIds"]
+            ]
         except ClientError as error:
             if not_offered(error):
                 # The engine reports a type that raises this as not offered here, and sweeps on.

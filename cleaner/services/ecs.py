@@ -34,8 +34,11 @@ class _InCluster(Resource):
 class Service(_InCluster):
     def list(self):
         for cluster in self.cluster_arns():
-            arns = [arn for page in self.client.get_paginator("list_services").paginate(cluster=cluster)
-                    for arn in page["serviceArns"]]  # fmt: skip
+            arns = [
+                arn
+                for page in self.client.get_paginator("list_services").paginate(cluster=cluster)
+                for arn in page["serviceArns"]
+            ]
             for batch in batched(arns):
                 found = self.client.describe_services(cluster=cluster, services=batch, include=["TAGS"])
                 for service in found["services"]:

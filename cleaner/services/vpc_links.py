@@ -169,9 +169,11 @@ class TransitGatewayRouteTable(Resource):
             if table.get("DefaultAssociationRouteTable") or table.get("DefaultPropagationRouteTable"):
                 continue
             yield tagged(
-                table, "TransitGatewayRouteTableId", table.get("CreationTime"),
+                table,
+                "TransitGatewayRouteTableId",
+                table.get("CreationTime"),
                 extra={"transit_gateway": table.get("TransitGatewayId", "")},
-            )  # fmt: skip
+            )
 
     def prepare(self, item: Item) -> None:
         table = {"TransitGatewayRouteTableId": item.id}
@@ -187,7 +189,7 @@ class TransitGatewayRouteTable(Resource):
                 "get_transit_gateway_route_table_propagations",
                 "TransitGatewayRouteTablePropagations",
                 **table,
-            )  # fmt: skip
+            )
             if tie.get("State") not in ("disabling", "disabled")
         ]
         if not associated and not propagating:

@@ -115,9 +115,13 @@ class _InMemory(Resource):
     def list(self) -> Iterator[Item]:
         for thing in CLOUD.list(self.context.account_id, self.context.region, self.type):
             yield Item(
-                id=thing.id, name=thing.name, tags=dict(thing.tags), created=thing.created,
-                protected=thing.protected, extra=dict(thing.extra),
-            )  # fmt: skip
+                id=thing.id,
+                name=thing.name,
+                tags=dict(thing.tags),
+                created=thing.created,
+                protected=thing.protected,
+                extra=dict(thing.extra),
+            )
 
     def delete(self, item: Item) -> None:
         CLOUD.delete(self.context.account_id, self.context.region, self.type, item.id, self.blockers)

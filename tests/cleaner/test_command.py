@@ -134,9 +134,19 @@ def test_filters_and_regions_reach_the_run(pool, cloud):
     cloud.things[(pool[0].aws_account_id, "eu-west-1", "cleanertest.instance")]["i-0"].tags = {"keep": "yes"}
 
     clean(
-        "--account", pool[0].aws_account_id, "--regions", "eu-west-1", "--services", "cleanertest.instance",
-        "--keep-tag", "keep", "--older-than", "0", "--no-dry-run", "--yes",
-    )  # fmt: skip
+        "--account",
+        pool[0].aws_account_id,
+        "--regions",
+        "eu-west-1",
+        "--services",
+        "cleanertest.instance",
+        "--keep-tag",
+        "keep",
+        "--older-than",
+        "0",
+        "--no-dry-run",
+        "--yes",
+    )
 
     run = CleanupRun.objects.get()
     assert (run.regions, run.services, run.keep_tags) == (["eu-west-1"], ["cleanertest.instance"], {"keep": "*"})

@@ -85,8 +85,10 @@ def test_types_go_after_what_they_depend_on_and_the_sweep_stops_after_two_clean_
 
 def test_dependency_order_puts_dependants_first_and_refuses_a_cycle(test_types):
     volume, instance, network = (
-        test_types["cleanertest.volume"], test_types["cleanertest.instance"], test_types["cleanertest.network"]
-    )  # fmt: skip
+        test_types["cleanertest.volume"],
+        test_types["cleanertest.instance"],
+        test_types["cleanertest.network"],
+    )
     assert dependency_order([network, volume, instance]) == [instance, volume, network]
     instance.depends_on = ("cleanertest.network",)
     try:

@@ -54,9 +54,13 @@ def aws_error(code: str, message: str):
 def run(account_id: str, **options):
     recorder = ListRecorder()
     outcome = sweep(
-        SweepContext(account_id, REGION), [Parameter], dry_run=False, recorder=recorder, protection=PROTECTION,
+        SweepContext(account_id, REGION),
+        [Parameter],
+        dry_run=False,
+        recorder=recorder,
+        protection=PROTECTION,
         **options,
-    )  # fmt: skip
+    )
     return outcome, recorder
 
 
@@ -102,9 +106,14 @@ def test_what_a_batch_did_not_delete_is_asked_alone_so_each_gets_its_own_answer(
 
     recorder = BudgetRecorder()
     outcome = sweep(
-        SweepContext(account_id, REGION), [Parameter], dry_run=False, recorder=recorder, protection=PROTECTION,
-        budget_seconds=60, clock=clock,
-    )  # fmt: skip
+        SweepContext(account_id, REGION),
+        [Parameter],
+        dry_run=False,
+        recorder=recorder,
+        protection=PROTECTION,
+        budget_seconds=60,
+        clock=clock,
+    )
 
     assert outcome.budget_spent
     assert sorted(recorder.actions(Action.DELETED)) == sorted(set(names) - {locked}), "the one gone meanwhile too"

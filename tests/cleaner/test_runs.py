@@ -31,9 +31,12 @@ class WorkerDied(BaseException):
 def new_run(accounts, *, dry_run=False, queue_it=False, **options) -> CleanupRun:
     # Unfiltered (only_test_types narrows what "every service" means), so account states move.
     return runs.cleanup_run_create(
-        account_ids=[a.aws_account_id for a in accounts], trigger=CleanupRun.Trigger.COMMAND, dry_run=dry_run,
-        queue_it=queue_it, **options,
-    )  # fmt: skip
+        account_ids=[a.aws_account_id for a in accounts],
+        trigger=CleanupRun.Trigger.COMMAND,
+        dry_run=dry_run,
+        queue_it=queue_it,
+        **options,
+    )
 
 
 def through_celery(accounts, **options) -> CleanupRun:

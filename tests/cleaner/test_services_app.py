@@ -206,9 +206,13 @@ def test_lambda_functions_layers_and_mappings_are_deleted_but_control_tower_func
     code = {"ZipFile": _zip("def handler(event, context):\n    return 1\n")}
     for name in ("orders-api", "orders-worker", "aws-controltower-NotificationForwarder"):
         client.create_function(
-            FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code=code,
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="index.handler",
+            Code=code,
             Tags={"workshop": "serverless-101"},
-        )  # fmt: skip
+        )
     for _ in range(2):
         client.publish_layer_version(LayerName="shared-libs", Content=code, CompatibleRuntimes=["python3.12"])
     queue = account.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
@@ -256,16 +260,19 @@ def test_log_group_deletion_protection_is_switched_off_before_the_delete(account
     # moto neither reports nor sets a log group's deletion protection: Stubber plays CloudWatch Logs.
     client = account.client("logs")
     group = {
-        "logGroupName": "app/audit", "creationTime": 1_714_564_800_000, "deletionProtectionEnabled": True,
+        "logGroupName": "app/audit",
+        "creationTime": 1_714_564_800_000,
+        "deletionProtectionEnabled": True,
         "arn": f"arn:aws:logs:{REGION}:{account.account_id}:log-group:app/audit:*",
-    }  # fmt: skip
+    }
     with Stubber(client) as stub:
         stub.add_response("describe_log_groups", {"logGroups": [group]})
         stub.add_response("list_tags_for_resource", {"tags": {}}, {"resourceArn": group["arn"][:-2]})
         stub.add_response(
-            "put_log_group_deletion_protection", {},
+            "put_log_group_deletion_protection",
+            {},
             {"logGroupIdentifier": "app/audit", "deletionProtectionEnabled": False},
-        )  # fmt: skip
+        )
         stub.add_response("delete_log_group", {}, {"logGroupName": "app/audit"})
         stub.add_response("describe_log_groups", {"logGroups": []})
         assert sweep(account, logs) == {}
@@ -277,10 +284,16 @@ def test_log_group_deletion_protection_is_switched_off_before_the_delete(account
 
 def _metric_alarm(client, name: str) -> None:
     client.put_metric_alarm(
-        AlarmName=name, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+        AlarmName=name,
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
         Tags=[{"Key": "team", "Value": "a"}],
-    )  # fmt: skip
+    )
 
 
 def test_composite_alarms_go_before_the_metric_alarms_they_watch_and_dashboards_go_too(account):
@@ -291,10 +304,19 @@ def test_composite_alarms_go_before_the_metric_alarms_they_watch_and_dashboards_
     from moto.cloudwatch.models import cloudwatch_backends
 
     cloudwatch_backends[account.account_id][REGION].put_metric_alarm(
-        name="orders-unhealthy", namespace="", metric_name="", comparison_operator="", evaluation_periods=0,
-        period=0, threshold=0, statistic="", description="", dimensions=[], alarm_actions=[],
+        name="orders-unhealthy",
+        namespace="",
+        metric_name="",
+        comparison_operator="",
+        evaluation_periods=0,
+        period=0,
+        threshold=0,
+        statistic="",
+        description="",
+        dimensions=[],
+        alarm_actions=[],
         rule='ALARM("orders-errors") OR ALARM("orders-latency")',
-    )  # fmt: skip
+    )
     client.put_dashboard(DashboardName="orders", DashboardBody=json.dumps({"widgets": []}))
 
     assert [item.name for item in cloudwatch.CompositeAlarm(account).list()] == ["orders-unhealthy"]
@@ -315,8 +337,12 @@ QUEUE_TEMPLATE = json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}
 
 def test_stacks_lose_termination_protection_then_go_but_stack_set_and_control_tower_stacks_stay(account):
     client = account.client("cloudformation")
-    client.create_stack(StackName="workshop-app", TemplateBody=QUEUE_TEMPLATE, EnableTerminationProtection=True,
-                        Tags=[{"Key": "workshop", "Value": "iac-201"}])  # fmt: skip
+    client.create_stack(
+        StackName="workshop-app",
+        TemplateBody=QUEUE_TEMPLATE,
+        EnableTerminationProtection=True,
+        Tags=[{"Key": "workshop", "Value": "iac-201"}],
+    )
     client.create_stack(StackName="scratch", TemplateBody=QUEUE_TEMPLATE)
     client.create_stack(StackName="StackSet-guardrails-1234", TemplateBody=QUEUE_TEMPLATE)
     client.create_stack(StackName="AWSControlTowerBP-BASELINE-ROLES", TemplateBody=QUEUE_TEMPLATE)
@@ -350,10 +376,16 @@ def test_stacks_still_deleting_are_reported_and_waited_for_and_failed_ones_are_f
     failed = f"arn:aws:cloudformation:{REGION}:{account.account_id}:stack/data/3"
     stacks = [
         {"StackId": root, "StackName": "app", "CreationTime": now, "StackStatus": "DELETE_IN_PROGRESS"},
-        {"StackId": nested, "StackName": "app-Db-X", "CreationTime": now, "StackStatus": "DELETE_IN_PROGRESS",
-         "ParentId": root, "RootId": root},
+        {
+            "StackId": nested,
+            "StackName": "app-Db-X",
+            "CreationTime": now,
+            "StackStatus": "DELETE_IN_PROGRESS",
+            "ParentId": root,
+            "RootId": root,
+        },
         {"StackId": failed, "StackName": "data", "CreationTime": now, "StackStatus": "DELETE_FAILED"},
-    ]  # fmt: skip
+    ]
     with Stubber(client) as stub:
         stub.add_response("describe_stacks", {"Stacks": stacks})
         stub.add_response("delete_stack", {}, {"StackName": failed, "DeletionMode": "FORCE_DELETE_STACK"})
@@ -468,9 +500,12 @@ def test_rules_lose_their_targets_on_every_bus_then_buses_and_schedules_go(accou
     target = {"Arn": arn, "RoleArn": _role(account, "workshop-scheduler", "scheduler.amazonaws.com")}
     for group in ("default", "reminders"):
         scheduler.create_schedule(
-            Name=f"ping-{group}", GroupName=group, ScheduleExpression="rate(1 hour)", Target=target,
+            Name=f"ping-{group}",
+            GroupName=group,
+            ScheduleExpression="rate(1 hour)",
+            Target=target,
             FlexibleTimeWindow={"Mode": "OFF"},
-        )  # fmt: skip
+        )
 
     assert sweep(account, events) == {}
 
@@ -523,10 +558,13 @@ def test_cloud9_environments_are_listed_in_batches_and_deleted_unless_already_de
 
     def environment(env_id: str, status: str = "READY") -> dict:
         return {
-            "id": env_id, "name": f"ide-{env_id}", "type": "ec2", "lifecycle": {"status": status},
+            "id": env_id,
+            "name": f"ide-{env_id}",
+            "type": "ec2",
+            "lifecycle": {"status": status},
             "arn": f"arn:aws:cloud9:{REGION}:{account.account_id}:environment:{env_id}",
             "ownerArn": f"arn:aws:iam::{account.account_id}:user/attendee",
-        }  # fmt: skip
+        }
 
     described = [environment(env_id, "DELETING" if env_id == "env26" else "READY") for env_id in ids]
     with Stubber(client) as stub:

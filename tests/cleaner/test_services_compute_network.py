@@ -80,9 +80,13 @@ def busy_vpc(account_id: str) -> dict[str, str]:
         "NetworkInterfaceId"
     ]
     instance = ec2.run_instances(
-        ImageId=PUBLIC_IMAGE, MinCount=1, MaxCount=1, SubnetId=private, SecurityGroupIds=[web],
+        ImageId=PUBLIC_IMAGE,
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=private,
+        SecurityGroupIds=[web],
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "lab-box"}]}],
-    )["Instances"][0]  # fmt: skip
+    )["Instances"][0]
     ids["instance"] = instance["InstanceId"]
     ids["volume"] = volume = ec2.create_volume(AvailabilityZone="eu-west-1b", Size=8)["VolumeId"]
     ec2.attach_volume(VolumeId=volume, InstanceId=ids["instance"], Device="/dev/sdf")
@@ -90,9 +94,12 @@ def busy_vpc(account_id: str) -> dict[str, str]:
     ec2.associate_address(AllocationId=ids["instance_eip"], InstanceId=ids["instance"])
 
     ids["interface_endpoint"] = ec2.create_vpc_endpoint(
-        VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.ssm", VpcEndpointType="Interface",
-        SubnetIds=[private], SecurityGroupIds=[app],
-    )["VpcEndpoint"]["VpcEndpointId"]  # fmt: skip
+        VpcId=vpc,
+        ServiceName=f"com.amazonaws.{REGION}.ssm",
+        VpcEndpointType="Interface",
+        SubnetIds=[private],
+        SecurityGroupIds=[app],
+    )["VpcEndpoint"]["VpcEndpointId"]
     ids["gateway_endpoint"] = ec2.create_vpc_endpoint(
         VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway", RouteTableIds=[private_rt]
     )["VpcEndpoint"]["VpcEndpointId"]
@@ -164,9 +171,32 @@ def test_a_vpc_full_of_dependants_goes_in_one_sweep(account):
 
     assert len(result.passes) == 2 and result.passes[1] == [], "everything goes in the first pass, in order"
     deleted = {item_id for _type, item_id in result.passes[0]}
-    for piece in ("vpc", "public", "private", "igw", "public_rt", "private_rt", "nat", "nat_eip", "instance_eip",
-                  "web_sg", "app_sg", "eni", "instance", "volume", "interface_endpoint", "gateway_endpoint", "acl",
-                  "image", "image_snapshot", "snapshot", "template", "key", "lb", "target_group"):  # fmt: skip
+    for piece in (
+        "vpc",
+        "public",
+        "private",
+        "igw",
+        "public_rt",
+        "private_rt",
+        "nat",
+        "nat_eip",
+        "instance_eip",
+        "web_sg",
+        "app_sg",
+        "eni",
+        "instance",
+        "volume",
+        "interface_endpoint",
+        "gateway_endpoint",
+        "acl",
+        "image",
+        "image_snapshot",
+        "snapshot",
+        "template",
+        "key",
+        "lb",
+        "target_group",
+    ):
         assert ids[piece] in deleted, piece
     assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]] == list(default_vpc_pieces(account)["ec2.vpc"])
     assert ec2.describe_addresses()["Addresses"] == []
@@ -296,10 +326,15 @@ def test_security_groups_that_name_each_other_are_untied_before_either_is_delete
     ec2.authorize_security_group_ingress(
         GroupId=a,
         IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
-             "UserIdGroupPairs": [{"GroupId": b}, {"GroupId": a}], "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 80,
+                "ToPort": 80,
+                "UserIdGroupPairs": [{"GroupId": b}, {"GroupId": a}],
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+            },
         ],
-    )  # fmt: skip
+    )
     ec2.authorize_security_group_egress(
         GroupId=b, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": a}]}]
     )
@@ -418,11 +453,15 @@ def test_interfaces_lambda_and_aws_services_own_are_protected_and_gone_nat_gatew
     answer = {
         "NetworkInterfaces": [
             {"NetworkInterfaceId": "eni-lambda", "InterfaceType": "lambda", "RequesterManaged": True},
-            {"NetworkInterfaceId": "eni-nat", "InterfaceType": "nat_gateway", "RequesterManaged": True,
-             "Description": "Interface for NAT Gateway nat-1"},
+            {
+                "NetworkInterfaceId": "eni-nat",
+                "InterfaceType": "nat_gateway",
+                "RequesterManaged": True,
+                "Description": "Interface for NAT Gateway nat-1",
+            },
             {"NetworkInterfaceId": "eni-mine", "InterfaceType": "interface", "Status": "available"},
         ]
-    }  # fmt: skip
+    }
     gateways = {
         "NatGateways": [
             {"NatGatewayId": "nat-deleting", "State": "deleting"},
@@ -468,9 +507,14 @@ def test_auto_scaling_groups_are_emptied_and_force_deleted_before_their_instance
     )["LaunchTemplate"]["LaunchTemplateId"]
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName="web", LaunchTemplate={"LaunchTemplateId": template}, MinSize=2, MaxSize=4,
-        DesiredCapacity=2, VPCZoneIdentifier=subnet, Tags=[{"Key": "team", "Value": "blue", "PropagateAtLaunch": True}],
-    )  # fmt: skip
+        AutoScalingGroupName="web",
+        LaunchTemplate={"LaunchTemplateId": template},
+        MinSize=2,
+        MaxSize=4,
+        DesiredCapacity=2,
+        VPCZoneIdentifier=subnet,
+        Tags=[{"Key": "team", "Value": "blue", "PropagateAtLaunch": True}],
+    )
     autoscaling.create_launch_configuration(
         LaunchConfigurationName="old", ImageId=PUBLIC_IMAGE, InstanceType="t3.micro"
     )

@@ -36,11 +36,13 @@ def test_tables_lose_deletion_protection_first_and_their_backups_go_too(account)
     client = account.client("dynamodb")
     for name, protected in (("orders", True), ("sessions", False)):
         client.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=protected,
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            DeletionProtectionEnabled=protected,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             Tags=[{"Key": "workshop", "Value": "data-101"}],
-        )  # fmt: skip
+        )
     client.create_backup(TableName="orders", BackupName="before-lab")
 
     found = {item.name: item for item in dynamodb.Table(account).list()}
@@ -61,14 +63,20 @@ def test_rds_instances_go_before_their_cluster_without_final_snapshots_and_autom
     client = account.client("rds")
     common = {"MasterUsername": "admin", "MasterUserPassword": "workshop-password-1", "DeletionProtection": True}
     client.create_db_instance(
-        DBInstanceIdentifier="orders-db", Engine="postgres", DBInstanceClass="db.t3.micro", AllocatedStorage=20,
-        Tags=[{"Key": "workshop", "Value": "data-101"}], **common,
-    )  # fmt: skip
+        DBInstanceIdentifier="orders-db",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        Tags=[{"Key": "workshop", "Value": "data-101"}],
+        **common,
+    )
     client.create_db_cluster(DBClusterIdentifier="analytics", Engine="aurora-postgresql", **common)
     client.create_db_instance(
-        DBInstanceIdentifier="analytics-1", DBClusterIdentifier="analytics", Engine="aurora-postgresql",
+        DBInstanceIdentifier="analytics-1",
+        DBClusterIdentifier="analytics",
+        Engine="aurora-postgresql",
         DBInstanceClass="db.r6g.large",
-    )  # fmt: skip
+    )
     client.create_db_snapshot(DBInstanceIdentifier="orders-db", DBSnapshotIdentifier="orders-before-lab")
     client.create_db_cluster_snapshot(DBClusterIdentifier="analytics", DBClusterSnapshotIdentifier="analytics-v1")
     automated = [
@@ -81,8 +89,10 @@ def test_rds_instances_go_before_their_cluster_without_final_snapshots_and_autom
 
     # Protection off, immediately, before each delete.
     assert {p["DBInstanceIdentifier"]: p for p in account.params_of("ModifyDBInstance")}["orders-db"] == {
-        "DBInstanceIdentifier": "orders-db", "DeletionProtection": False, "ApplyImmediately": True,
-    }  # fmt: skip
+        "DBInstanceIdentifier": "orders-db",
+        "DeletionProtection": False,
+        "ApplyImmediately": True,
+    }
     assert account.params_of("ModifyDBCluster") == [
         {"DBClusterIdentifier": "analytics", "DeletionProtection": False, "ApplyImmediately": True}
     ]
@@ -153,8 +163,12 @@ def test_ecs_services_tasks_and_instances_go_before_their_cluster_and_task_defin
 def test_repositories_are_deleted_with_their_images(account):
     client = account.client("ecr")
     client.create_repository(repositoryName="shop/web", tags=[{"Key": "workshop", "Value": "containers-101"}])
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": {"digest": "sha256:" + "0" * 64, "size": 1}, "layers": []}  # fmt: skip
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"digest": "sha256:" + "0" * 64, "size": 1},
+        "layers": [],
+    }
     client.put_image(repositoryName="shop/web", imageManifest=json.dumps(manifest), imageTag="v1")
 
     assert [item.tags for item in ecr.Repository(account).list()] == [{"workshop": "containers-101"}]
@@ -170,9 +184,11 @@ def test_eks_node_groups_and_fargate_profiles_go_before_their_cluster(account):
     client = account.client("eks")
     role = f"arn:aws:iam::{account.account_id}:role/eks"
     client.create_cluster(
-        name="shop", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
+        name="shop",
+        roleArn=role,
+        resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
         tags={"workshop": "k8s-101"},
-    )  # fmt: skip
+    )
     client.create_nodegroup(clusterName="shop", nodegroupName="workers", nodeRole=role, subnets=["subnet-1"])
     client.create_fargate_profile(
         clusterName="shop", fargateProfileName="batch", podExecutionRoleArn=role, selectors=[{"namespace": "batch"}]
@@ -314,18 +330,22 @@ def test_notebooks_are_stopped_before_deletion_and_endpoints_configs_and_models_
     client = account.client("sagemaker")
     role = f"arn:aws:iam::{account.account_id}:role/sagemaker"
     client.create_notebook_instance(
-        NotebookInstanceName="lab", InstanceType="ml.t3.medium", RoleArn=role,
+        NotebookInstanceName="lab",
+        InstanceType="ml.t3.medium",
+        RoleArn=role,
         Tags=[{"Key": "workshop", "Value": "ml-101"}],
-    )  # fmt: skip
+    )
     client.create_model(
-        ModelName="churn", ExecutionRoleArn=role,
+        ModelName="churn",
+        ExecutionRoleArn=role,
         PrimaryContainer={"Image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1"},
-    )  # fmt: skip
+    )
     client.create_endpoint_config(
         EndpointConfigName="churn-v1",
-        ProductionVariants=[{"VariantName": "main", "ModelName": "churn", "InstanceType": "ml.m5.large",
-                             "InitialInstanceCount": 1}],
-    )  # fmt: skip
+        ProductionVariants=[
+            {"VariantName": "main", "ModelName": "churn", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
     client.create_endpoint(EndpointName="churn", EndpointConfigName="churn-v1")
 
     (notebook,) = sagemaker.NotebookInstance(account).list()

@@ -50,9 +50,11 @@ def test_a_stacks_service_role_waits_for_the_stack_and_then_goes(org, few_region
     assert outcome.converged
     failed = [(item_id, error) for _type, item_id, action, error in recorder.rows if action == Action.FAILED]
     assert failed == [
-        ("lab-deployer", "DeleteConflict: stack lab in eu-west-1 runs as this role and needs it to delete itself: "
-                         "waits for it"),
-    ]  # fmt: skip
+        (
+            "lab-deployer",
+            "DeleteConflict: stack lab in eu-west-1 runs as this role and needs it to delete itself: waits for it",
+        ),
+    ]
     assert sorted(recorder.actions(Action.DELETED)) == ["lab-app", "lab-deployer", "lab-spare"]
     reasons = {row[1]: row[3] for row in recorder.rows if row[2] == Action.PROTECTED}
     assert reasons["baseline"] == "service role of stack StackSet-baseline-1 (deployed by a StackSet)"

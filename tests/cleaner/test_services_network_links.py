@@ -181,9 +181,11 @@ def test_connect_peers_go_before_their_connect_attachment_and_it_before_its_tran
     ec2 = ec2_of(account)
     peer = {"TransitGatewayConnectPeerId": "tgw-connect-peer-0a1", "TransitGatewayAttachmentId": "tgw-attach-c1"}
     connect = {
-        "TransitGatewayAttachmentId": "tgw-attach-c1", "TransportTransitGatewayAttachmentId": "tgw-attach-v1",
-        "TransitGatewayId": "tgw-0a1", "Tags": [{"Key": "Name", "Value": "sd-wan"}],
-    }  # fmt: skip
+        "TransitGatewayAttachmentId": "tgw-attach-c1",
+        "TransportTransitGatewayAttachmentId": "tgw-attach-v1",
+        "TransitGatewayId": "tgw-0a1",
+        "Tags": [{"Key": "Name", "Value": "sd-wan"}],
+    }
     resources = {name: REGISTRY[name](SweepContext(account, REGION)) for name in CONNECT_TYPES}
     with Stubber(ec2) as stub:
         stub.add_response(
@@ -293,11 +295,13 @@ def test_spot_requests_and_both_kinds_of_fleet_go_before_their_instances_are_ter
     )["SpotInstanceRequests"][0]["SpotInstanceRequestId"]
     fleet = ec2.request_spot_fleet(
         SpotFleetRequestConfig={
-            "IamFleetRole": f"arn:aws:iam::{account}:role/fleet", "TargetCapacity": 2, "Type": "maintain",
+            "IamFleetRole": f"arn:aws:iam::{account}:role/fleet",
+            "TargetCapacity": 2,
+            "Type": "maintain",
             "AllocationStrategy": "lowestPrice",
             "LaunchSpecifications": [{"ImageId": PUBLIC_IMAGE, "InstanceType": "t3.micro", "SubnetId": subnet}],
         }
-    )["SpotFleetRequestId"]  # fmt: skip
+    )["SpotFleetRequestId"]
     template = ec2.create_launch_template(
         LaunchTemplateName="spot", LaunchTemplateData={"ImageId": PUBLIC_IMAGE, "InstanceType": "t3.micro"}
     )["LaunchTemplate"]["LaunchTemplateId"]

@@ -261,8 +261,12 @@ def test_roles_profiles_and_policies_go_except_what_aws_and_the_portal_need(acco
     iam.add_role_to_instance_profile(InstanceProfileName="lab-profile", RoleName="lab-role")
 
     linked = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]["RoleName"]
-    made_by_aws = ["AWSReservedSSO_AdministratorAccess_0123456789abcdef", "aws-controltower-AdministratorExecutionRole",
-                   "AWSControlTowerExecution", "stacksets-exec-0123456789abcdef"]  # fmt: skip
+    made_by_aws = [
+        "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+        "aws-controltower-AdministratorExecutionRole",
+        "AWSControlTowerExecution",
+        "stacksets-exec-0123456789abcdef",
+    ]
     for name in made_by_aws:
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
     # A policy the access role uses stays, whoever else uses it; so does a profile holding a protected role.

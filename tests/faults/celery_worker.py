@@ -83,9 +83,23 @@ def main(queues: str) -> None:
         "global_keyprefix": environ["FAULTS_BROKER_PREFIX"],
     }
     app.worker_main(
-        ["worker", "--pool", "prefork", "--concurrency", "1", "--queues", queues, "--loglevel", "INFO",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--hostname", f"faults-{os.getpid()}@%h"]
-    )  # fmt: skip
+        [
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--queues",
+            queues,
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"faults-{os.getpid()}@%h",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -56,10 +56,25 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait(lambda: _answers(self.port), 20, f"redis-server did not answer on port {self.port}")
 
     def stop(self) -> None:
@@ -84,8 +99,11 @@ class PostgresServer:
         environment = {**os.environ, "LC_ALL": "C.UTF-8"}
         subprocess.run(
             [POSTGRES_BIN / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, env=environment, **_unprivileged(folder),
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            env=environment,
+            **_unprivileged(folder),
+        )
 
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
@@ -94,8 +112,10 @@ class PostgresServer:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
             [POSTGRES_BIN / "pg_ctl", "-D", self.data, "-l", self.folder / "postgres.log", "-o", options, "-w", *args],
-            check=True, capture_output=True, **_unprivileged(self.folder),
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            **_unprivileged(self.folder),
+        )
 
     def start(self) -> None:
         self._ctl("start")

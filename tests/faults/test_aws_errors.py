@@ -160,16 +160,20 @@ def test_revocation_that_keeps_timing_out_is_reported_for_that_attendee_and_the_
 @pytest.fixture
 def queues_only(monkeypatch):
     every_type = engine.resource_types
-    monkeypatch.setattr(engine, "resource_types", lambda services=(): [t for t in every_type(services)
-                                                                       if t.type == "sqs.queue"])  # fmt: skip
+    monkeypatch.setattr(
+        engine, "resource_types", lambda services=(): [t for t in every_type(services) if t.type == "sqs.queue"]
+    )
     monkeypatch.setattr(safety, "enabled_regions", lambda account_id: [REGION])
 
 
 def sweep(account: SandboxAccount, *, budget_seconds: int) -> CleanupRun:
     run = runs.cleanup_run_create(
-        account_ids=[account.aws_account_id], trigger=CleanupRun.Trigger.COMMAND, dry_run=False,
-        budget_seconds=budget_seconds, queue_it=False,
-    )  # fmt: skip
+        account_ids=[account.aws_account_id],
+        trigger=CleanupRun.Trigger.COMMAND,
+        dry_run=False,
+        budget_seconds=budget_seconds,
+        queue_it=False,
+    )
     for target_id in runs.cleanup_run_fan_out(run_id=run.pk):
         runs.cleanup_target_sweep(target_id=target_id)
     runs.cleanup_run_finish_if_done(run_id=run.pk)
@@ -188,8 +192,14 @@ def test_the_cleaner_reports_timeouts_and_refusals_per_resource_and_cleans_every
         hooks.time_out("DeleteQueue", ReadTimeoutError, when=lambda p: p["QueueUrl"] == timing_out)
         hooks.refuse("DeleteQueue", "AccessDenied", "Denied by an SCP", when=lambda p: p["QueueUrl"] == refused)
         hooks.time_out("DeleteQueue", ConnectTimeoutError, when=lambda p: p["QueueUrl"] == slow_once, times=1)
-        hooks.refuse("DeleteQueue", "ThrottlingException", "Rate exceeded", status=400,
-                     when=lambda p: p["QueueUrl"] == throttled_once, times=1)  # fmt: skip
+        hooks.refuse(
+            "DeleteQueue",
+            "ThrottlingException",
+            "Rate exceeded",
+            status=400,
+            when=lambda p: p["QueueUrl"] == throttled_once,
+            times=1,
+        )
         run = sweep(account, budget_seconds=3)
 
     # Closed, not crashed: "failed" because an account is not clean, with the reason per resource.

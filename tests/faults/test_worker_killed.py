@@ -68,9 +68,13 @@ class Worker:
         with open(log, "ab") as output:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tests.faults.celery_worker", queues],
-                cwd=BASE_DIR, env=environment, start_new_session=True,
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                cwd=BASE_DIR,
+                env=environment,
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         wait_until(lambda: " ready." in self.text(), timeout=60, what=f"a celery worker to start:\n{self.tail()}")
 
     def text(self) -> str:
@@ -167,8 +171,13 @@ def test_emails_of_a_worker_killed_while_sending_go_out_after_the_restart_each_o
     hub_client("ses", REGION).verify_email_identity(EmailAddress=SENDER)
     keys = [f"faults:{n}" for n in range(16)]
     for key in keys:
-        outbox.email_enqueue(key=key, kind="reminder_day", to=f"{key.replace(':', '-')}@example.com",
-                             subject="See you tomorrow", body_text="Doors open at 9.")  # fmt: skip
+        outbox.email_enqueue(
+            key=key,
+            kind="reminder_day",
+            to=f"{key.replace(':', '-')}@example.com",
+            subject="See you tomorrow",
+            body_text="Doors open at 9.",
+        )
     email_worker = {"FAULTS_EMAIL_BACKEND": "django_ses.SESBackend", "CPP_EMAIL_MAX_PER_SECOND": "8"}
     worker = start_worker(**email_worker)
     wait_until(lambda: sum(sent_by_ses().values()) >= 4, what=f"the first emails to go out:\n{worker.tail()}")
@@ -295,9 +304,12 @@ def test_a_sweep_killed_half_way_finishes_after_the_restart_each_resource_delete
         return len(sqs_backends[account.aws_account_id][REGION].queues)
 
     worker = start_worker(
-        "default,cleaner", FAULTS_AWS_LATENCY="0.4", FAULTS_SLOW_CALLS="sqs.DeleteQueue",
-        FAULTS_CLEANER_TYPES="sqs.queue", FAULTS_REGIONS=REGION,
-    )  # fmt: skip
+        "default,cleaner",
+        FAULTS_AWS_LATENCY="0.4",
+        FAULTS_SLOW_CALLS="sqs.DeleteQueue",
+        FAULTS_CLEANER_TYPES="sqs.queue",
+        FAULTS_REGIONS=REGION,
+    )
     run = runs.cleanup_run_create(
         account_ids=[account.aws_account_id], trigger=CleanupRun.Trigger.COMMAND, dry_run=False
     )

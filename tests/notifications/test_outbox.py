@@ -86,9 +86,14 @@ def test_a_due_email_is_sent_once_and_records_the_provider_id(settings):
 
 def test_email_carries_html_and_the_calendar_invite():
     email = services.email_enqueue(
-        key="k", kind=EmailKind.REGISTRATION_CONFIRMED, to="a@example.com", subject="S",
-        body_text="text", body_html="<p>html</p>", calendar="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-    )  # fmt: skip
+        key="k",
+        kind=EmailKind.REGISTRATION_CONFIRMED,
+        to="a@example.com",
+        subject="S",
+        body_text="text",
+        body_html="<p>html</p>",
+        calendar="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+    )
     services.email_deliver(email_id=email.pk)
     (message,) = mail.outbox
     assert message.alternatives[0][1] == "text/html"

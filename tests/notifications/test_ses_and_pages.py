@@ -17,9 +17,13 @@ pytestmark = pytest.mark.django_db
 
 def queue(kind=EmailKind.REGISTRATION_CONFIRMED, to="customer@example.com", key="k1") -> OutboundEmail:
     return services.email_enqueue(
-        key=key, kind=kind, to=to, subject="Your seat is confirmed", body_text="See you there",
+        key=key,
+        kind=kind,
+        to=to,
+        subject="Your seat is confirmed",
+        body_text="See you there",
         body_html="<p>See you <a href='http://127.0.0.1:8000/x'>there</a></p>",
-    )  # fmt: skip
+    )
 
 
 def test_an_email_goes_out_through_django_ses_against_moto(settings):
@@ -56,9 +60,13 @@ def test_an_unverified_sender_fails_with_ses_reason(settings):
 
 def sns_notification(message: dict) -> str:
     return json.dumps(
-        {"Type": "Notification", "MessageId": "1", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:ses-events",
-         "Message": json.dumps(message)}
-    )  # fmt: skip
+        {
+            "Type": "Notification",
+            "MessageId": "1",
+            "TopicArn": "arn:aws:sns:eu-west-1:123456789012:ses-events",
+            "Message": json.dumps(message),
+        }
+    )
 
 
 @pytest.fixture

@@ -61,17 +61,25 @@ def _values(person: User) -> list[str]:
 def _closed(days_ago: int, stage: str = Stage.CLOSED, **kwargs) -> Workshop:
     starts = timezone.now().replace(microsecond=0) - timedelta(days=days_ago, hours=8)
     workshop = factories.workshop_in(
-        stage, starts_at=starts, ends_at=starts + timedelta(hours=7), registration_deadline=starts - timedelta(days=2),
+        stage,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=7),
+        registration_deadline=starts - timedelta(days=2),
         **kwargs,
-    )  # fmt: skip
+    )
     return workshop
 
 
 def _register(workshop, person, am, *, status=RegistrationStatus.CONFIRMED, attended=True) -> Registration:
     return Registration.objects.create(
-        workshop=workshop, attendee=person, organisation=person.organisation, account_manager=am, status=status,
-        queued_at=workshop.starts_at - timedelta(days=10), attended=attended,
-    )  # fmt: skip
+        workshop=workshop,
+        attendee=person,
+        organisation=person.organisation,
+        account_manager=am,
+        status=status,
+        queued_at=workshop.starts_at - timedelta(days=10),
+        attended=attended,
+    )
 
 
 def _session(person: User, extra: str) -> str:
@@ -102,9 +110,15 @@ def seed_programme() -> Programme:
     kept = _person("Keeperling", org_two)
     staff_attendee = factories.SolutionsArchitectFactory(first_name="Stafferton", last_name="Visitor")
     programme = Programme(
-        sa=sa, am=am, past=past, recent=recent, cancelled=cancelled, due=[zorbalina, quixby, vexmoor], kept=kept,
+        sa=sa,
+        am=am,
+        past=past,
+        recent=recent,
+        cancelled=cancelled,
+        due=[zorbalina, quixby, vexmoor],
+        kept=kept,
         staff_attendee=staff_attendee,
-    )  # fmt: skip
+    )
     for person in programme.due:
         programme.secrets += _values(person)
     programme.kept_secrets = _values(kept)
@@ -121,9 +135,12 @@ def seed_programme() -> Programme:
     _register(recent, kept, am)
 
     SurveyAnswer.objects.create(
-        registration=registrations["zorbalina"], workshop=past, satisfaction=5, would_recommend=True,
+        registration=registrations["zorbalina"],
+        workshop=past,
+        satisfaction=5,
+        would_recommend=True,
         comment="Zorbalina says: call me on my mobile, the labs were great",
-    )  # fmt: skip
+    )
     SurveyAnswer.objects.create(
         registration=registrations["kept"], workshop=past, satisfaction=3, would_recommend=False, comment=""
     )
@@ -131,61 +148,97 @@ def seed_programme() -> Programme:
 
     account = factories.SandboxAccountFactory()
     credential = Credential.objects.create(
-        registration=registrations["zorbalina"], sandbox_account=account, iam_user_name="cpp-7f3a9c21e0",
+        registration=registrations["zorbalina"],
+        sandbox_account=account,
+        iam_user_name="cpp-7f3a9c21e0",
         password_encrypted="gAAAAABZorbalinaSecretToken",
-    )  # fmt: skip
+    )
     programme.secrets.append("gAAAAABZorbalinaSecretToken")
     CredentialView.objects.create(credential=credential, viewer=zorbalina, action=CredentialView.Action.REVEAL)
 
     def outbox(key, kind, person=None, **fields):
         return OutboundEmail.objects.create(
-            key=key, kind=kind, recipient=person, to=fields.pop("to", person.email if person else ""),
-            scheduled_at=past.starts_at - timedelta(days=7), **fields,
-        )  # fmt: skip
+            key=key,
+            kind=kind,
+            recipient=person,
+            to=fields.pop("to", person.email if person else ""),
+            scheduled_at=past.starts_at - timedelta(days=7),
+            **fields,
+        )
 
     for name, registration in registrations.items():
         person = registration.attendee
         outbox(
-            f"registration_confirmed:{registration.pk}", EmailKind.REGISTRATION_CONFIRMED, person,
-            subject=f"{person.first_name}, your seat is confirmed", body_text=f"Hello {person.first_name} {name}",
-            body_html=f"<p>Hello {person.get_full_name()}</p>", calendar=f"ATTENDEE;CN={person.get_full_name()}",
-            registration=registration, workshop=past, status="sent",
-        )  # fmt: skip
+            f"registration_confirmed:{registration.pk}",
+            EmailKind.REGISTRATION_CONFIRMED,
+            person,
+            subject=f"{person.first_name}, your seat is confirmed",
+            body_text=f"Hello {person.first_name} {name}",
+            body_html=f"<p>Hello {person.get_full_name()}</p>",
+            calendar=f"ATTENDEE;CN={person.get_full_name()}",
+            registration=registration,
+            workshop=past,
+            status="sent",
+        )
     outbox(
-        f"magic_link:{zorbalina.pk}:abc", EmailKind.MAGIC_LINK, zorbalina, subject="Your sign-in link",
-        body_text="https://portal.example/login/link/?token=Zorbalinatoken", status="sent",
-    )  # fmt: skip
+        f"magic_link:{zorbalina.pk}:abc",
+        EmailKind.MAGIC_LINK,
+        zorbalina,
+        subject="Your sign-in link",
+        body_text="https://portal.example/login/link/?token=Zorbalinatoken",
+        status="sent",
+    )
     programme.secrets.append("Zorbalinatoken")
     # Queued before an address was known to be a user, so nothing links it but the address.
     outbox(
-        "workshop_changed:orphan", EmailKind.WORKSHOP_CHANGED, to=quixby.email, subject="The date moved",
-        body_text="Dear Quixby-the-reader", last_error=f"Not sent: {quixby.email} is suppressed (Hard bounce).",
+        "workshop_changed:orphan",
+        EmailKind.WORKSHOP_CHANGED,
+        to=quixby.email,
+        subject="The date moved",
+        body_text="Dear Quixby-the-reader",
+        last_error=f"Not sent: {quixby.email} is suppressed (Hard bounce).",
         status="cancelled",
-    )  # fmt: skip
+    )
     programme.secrets.append("Dear Quixby-the-reader")
     outbox(
-        f"am_digest:{past.pk}:{am.pk}", EmailKind.AM_DIGEST, am, workshop=past,
+        f"am_digest:{past.pk}:{am.pk}",
+        EmailKind.AM_DIGEST,
+        am,
+        workshop=past,
         subject="Your customers at the workshop",
-        body_text=f"{zorbalina.get_full_name()} and {kept.get_full_name()} registered", status="sent",
-    )  # fmt: skip
+        body_text=f"{zorbalina.get_full_name()} and {kept.get_full_name()} registered",
+        status="sent",
+    )
     invitee = "wilhelmina.nevercame@prospect.example"
     outbox(
-        "customer_invitation:1:deadbeef", EmailKind.CUSTOMER_INVITATION, to=invitee, workshop=past,
-        subject="Andres invites you", body_text="Dear Wilhelmina Nevercame, join us", status="sent",
-    )  # fmt: skip
+        "customer_invitation:1:deadbeef",
+        EmailKind.CUSTOMER_INVITATION,
+        to=invitee,
+        workshop=past,
+        subject="Andres invites you",
+        body_text="Dear Wilhelmina Nevercame, join us",
+        status="sent",
+    )
     programme.secrets += [invitee, "Wilhelmina Nevercame"]
     SuppressedAddress.objects.create(email=quixby.email, reason=SuppressionReason.BOUNCE, detail=f"550 {quixby.email}")
     SuppressedAddress.objects.create(email=invitee, reason=SuppressionReason.COMPLAINT)
 
     EmailAddress.objects.create(user=zorbalina, email=zorbalina.email, verified=True, primary=True)
     LogEntry.objects.create(
-        user=sa, content_type=ContentType.objects.get_for_model(User), object_id=str(zorbalina.pk),
-        object_repr=str(zorbalina), action_flag=CHANGE, change_message='[{"changed": {"fields": ["Phone"]}}]',
-    )  # fmt: skip
+        user=sa,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(zorbalina.pk),
+        object_repr=str(zorbalina),
+        action_flag=CHANGE,
+        change_message='[{"changed": {"fields": ["Phone"]}}]',
+    )
     LogEntry.objects.create(
-        user=sa, content_type=ContentType.objects.get_for_model(Registration),
-        object_id=str(registrations["vexmoor"].pk), object_repr=str(registrations["vexmoor"]), action_flag=CHANGE,
-    )  # fmt: skip
+        user=sa,
+        content_type=ContentType.objects.get_for_model(Registration),
+        object_id=str(registrations["vexmoor"].pk),
+        object_repr=str(registrations["vexmoor"]),
+        action_flag=CHANGE,
+    )
     _session(zorbalina, "Zorbalina-session-search")
     _session(kept, "Keeperling-session-search")
     programme.secrets.append("Zorbalina-session-search")

@@ -118,8 +118,14 @@ def statistics() -> dict:
         from stats import selectors as stats
 
         totals = stats.programme_totals()
-        figures["stats_totals"] = (totals.workshops, totals.attendees, totals.customers, totals.answers,
-                                   totals.satisfaction, totals.recommend)  # fmt: skip
+        figures["stats_totals"] = (
+            totals.workshops,
+            totals.attendees,
+            totals.customers,
+            totals.answers,
+            totals.satisfaction,
+            totals.recommend,
+        )
         figures["stats_by_topic"] = [
             (f.key, f.workshops, f.attendees, f.customers, f.satisfaction) for f in stats.figures_by_topic()
         ]
@@ -186,10 +192,13 @@ class TestTheNightlyRun:
         programme = seed_programme()
         services.customers_anonymise(trigger=AnonymisationRun.Trigger.SCHEDULE)
         Registration.objects.filter(workshop=programme.recent).update(
-            workshop=factories.workshop_in(Stage.CLOSED, starts_at=timezone.now() - timedelta(days=60),
-                                           ends_at=timezone.now() - timedelta(days=59),
-                                           registration_deadline=timezone.now() - timedelta(days=61))
-        )  # fmt: skip
+            workshop=factories.workshop_in(
+                Stage.CLOSED,
+                starts_at=timezone.now() - timedelta(days=60),
+                ends_at=timezone.now() - timedelta(days=59),
+                registration_deadline=timezone.now() - timedelta(days=61),
+            )
+        )
         run = services.customers_anonymise(trigger=AnonymisationRun.Trigger.SCHEDULE)
 
         assert run.counts["people"] == 1
@@ -220,8 +229,12 @@ class TestTheNightlyRun:
         assert (recent.first_name, recent.is_active) == ("Brandivar", True)
         # A run for one workshop is about that workshop's customers only.
         other = factories.SignedUpCustomerFactory(date_joined=long_ago, last_login=long_ago)
-        past = factories.workshop_in(Stage.CLOSED, starts_at=long_ago, ends_at=long_ago + timedelta(hours=8),
-                                     registration_deadline=long_ago - timedelta(days=1))  # fmt: skip
+        past = factories.workshop_in(
+            Stage.CLOSED,
+            starts_at=long_ago,
+            ends_at=long_ago + timedelta(hours=8),
+            registration_deadline=long_ago - timedelta(days=1),
+        )
         services.customers_anonymise(trigger=AnonymisationRun.Trigger.COMMAND, workshop_id=past.pk)
         other.refresh_from_db()
         assert other.is_active

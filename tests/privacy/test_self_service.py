@@ -50,8 +50,11 @@ class TestDownloadMyData:
         data = json.loads(response.content)
         profile = data["profile"]
         assert (profile["email"], profile["first_name"], profile["job_title"], profile["phone"]) == (
-            zorbalina.email, zorbalina.first_name, zorbalina.job_title, zorbalina.phone,
-        )  # fmt: skip
+            zorbalina.email,
+            zorbalina.first_name,
+            zorbalina.job_title,
+            zorbalina.phone,
+        )
         assert profile["organisation"]["name"] == "Acme Iberia"
         [registration] = data["registrations"]
         assert registration["workshop"]["id"] == programme.past.pk
@@ -130,9 +133,12 @@ class TestAnonymiseMeNow:
         person = programme.kept
         running = factories.workshop_in(Stage.RUNNING, title="Data Lake Day")
         Registration.objects.create(
-            workshop=running, attendee=person, organisation=person.organisation, status=RegistrationStatus.CONFIRMED,
+            workshop=running,
+            attendee=person,
+            organisation=person.organisation,
+            status=RegistrationStatus.CONFIRMED,
             queued_at=running.starts_at,
-        )  # fmt: skip
+        )
         client.force_login(person)
         for response in (client.get(ANONYMISE_ME), client.post(ANONYMISE_ME)):
             assert response.status_code == 409

@@ -193,9 +193,13 @@ class Scene:
             workshop_id=self.workshop.pk, attendee=self.customer, invitation=self.invitation
         )
         self.email = email_enqueue(
-            key="security:sample", kind=EmailKind.CUSTOMER_INVITATION, to=self.customer.email,
-            subject="Sample", body_text="Sample", body_html="<p>Sample</p>",
-        )  # fmt: skip
+            key="security:sample",
+            kind=EmailKind.CUSTOMER_INVITATION,
+            to=self.customer.email,
+            subject="Sample",
+            body_text="Sample",
+            body_html="<p>Sample</p>",
+        )
         self.run = CleanupRun.objects.create(trigger=CleanupRun.Trigger.COMMAND, requested_by=self.sa)
         self.credential = Credential.objects.create(
             registration=self.registration, sandbox_account=factories.SandboxAccountFactory(), iam_user_name="cpp-1"

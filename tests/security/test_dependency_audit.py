@@ -68,10 +68,22 @@ def make_audit(tmp_path, osv_url: str) -> subprocess.CompletedProcess:
     bin_dir = Path(sys.executable).parent
     args = f"--osv-url {osv_url} --cache-dir {tmp_path / 'cache'} --timeout 20"
     return subprocess.run(
-        ["make", "--no-print-directory", f"BIN={bin_dir}", "-o", ".venv/.installed", "-o", "install",
-         "audit", f"AUDIT_ARGS={args}"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            "make",
+            "--no-print-directory",
+            f"BIN={bin_dir}",
+            "-o",
+            ".venv/.installed",
+            "-o",
+            "install",
+            "audit",
+            f"AUDIT_ARGS={args}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def url(server) -> str:

@@ -42,19 +42,54 @@ FUZZ = settings(
 )
 
 NASTY = [
-    "", " ", "\t\n", "\x00", "a\x00b", "\u202e", "\ufeff", "😀" * 50, "a" * 5000, "<script>alert(1)</script>",
-    "' OR 1=1 --", '"; DROP TABLE accounts_user; --', "../../etc/passwd", "%00", "%s%s%n", "{{ 7*7 }}",
-    "=HYPERLINK(\"http://evil\")", "ana@example.com\r\nBcc: all@example.com", "null", "None", "-1", "0",
-    "99999999999999999999", "1e309", "NaN", "ａｎａ@ｅｘａｍｐｌｅ.ｃｏｍ", "ana@localhost", "@", "a@b", ",;\t",
-]  # fmt: skip
+    "",
+    " ",
+    "\t\n",
+    "\x00",
+    "a\x00b",
+    "\u202e",
+    "\ufeff",
+    "😀" * 50,
+    "a" * 5000,
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    '"; DROP TABLE accounts_user; --',
+    "../../etc/passwd",
+    "%00",
+    "%s%s%n",
+    "{{ 7*7 }}",
+    '=HYPERLINK("http://evil")',
+    "ana@example.com\r\nBcc: all@example.com",
+    "null",
+    "None",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "ａｎａ@ｅｘａｍｐｌｅ.ｃｏｍ",
+    "ana@localhost",
+    "@",
+    "a@b",
+    ",;\t",
+]
 # Any Unicode text but lone surrogates (which no HTTP request can carry).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=200)
 HOSTILE = st.one_of(st.sampled_from(NASTY), TEXT)
 
 MODELS = [
-    User, CustomerOrganisation, Workshop, Topic, StageChange, Invitation, Registration, SandboxAccount,
-    Credential, OutboundEmail, CleanupRun,
-]  # fmt: skip
+    User,
+    CustomerOrganisation,
+    Workshop,
+    Topic,
+    StageChange,
+    Invitation,
+    Registration,
+    SandboxAccount,
+    Credential,
+    OutboundEmail,
+    CleanupRun,
+]
 
 
 def row_counts() -> dict[str, int]:
@@ -99,12 +134,25 @@ def test_hostile_addresses_on_the_sign_in_page_get_a_message_and_change_nothing(
 # --- The profile form ------------------------------------------------------------------------------
 
 PROFILE_FIELDS = [
-    "first_name", "last_name", "company", "job_title", "phone", "country", "preferred_language", "consent",
-]  # fmt: skip
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "phone",
+    "country",
+    "preferred_language",
+    "consent",
+]
 GOOD_PROFILE = {
-    "first_name": "Ana", "last_name": "García", "company": "Acme", "job_title": "Engineer", "phone": "",
-    "country": "ES", "preferred_language": "es", "consent": "on",
-}  # fmt: skip
+    "first_name": "Ana",
+    "last_name": "García",
+    "company": "Acme",
+    "job_title": "Engineer",
+    "phone": "",
+    "country": "ES",
+    "preferred_language": "es",
+    "consent": "on",
+}
 PROFILE_SNAPSHOT = ["first_name", "last_name", "job_title", "phone", "country", "preferred_language", "organisation_id"]
 
 
@@ -202,24 +250,57 @@ def test_the_invite_page_answers_any_post_with_a_page_and_changes_nothing_when_r
 # --- The admin's workshop form -------------------------------------------------------------------
 
 WORKSHOP_FIELDS = [
-    "title", "topic", "language", "agenda", "time_zone", "starts_at_0", "starts_at_1", "ends_at_0", "ends_at_1",
-    "registration_deadline_0", "registration_deadline_1", "provisioning_lead_minutes", "venue", "online_link",
-    "capacity", "attendees_per_account", "owners", "account_managers", "aws_regions", "attendee_policy_arns",
-]  # fmt: skip
+    "title",
+    "topic",
+    "language",
+    "agenda",
+    "time_zone",
+    "starts_at_0",
+    "starts_at_1",
+    "ends_at_0",
+    "ends_at_1",
+    "registration_deadline_0",
+    "registration_deadline_1",
+    "provisioning_lead_minutes",
+    "venue",
+    "online_link",
+    "capacity",
+    "attendees_per_account",
+    "owners",
+    "account_managers",
+    "aws_regions",
+    "attendee_policy_arns",
+]
 
 
 def good_workshop(topic: Topic, sa: User) -> dict:
     day = (timezone.now() + timedelta(days=30)).date().isoformat()
     return {
-        "title": "Fuzzed", "topic": str(topic.pk), "language": "en", "agenda": "09:30 Welcome",
-        "time_zone": "Europe/Madrid", "starts_at_0": day, "starts_at_1": "09:30", "ends_at_0": day,
-        "ends_at_1": "17:00", "registration_deadline_0": day, "registration_deadline_1": "08:00",
-        "provisioning_lead_minutes": "60", "venue": "Madrid", "online_link": "", "capacity": "10",
-        "attendees_per_account": "1", "owners": [str(sa.pk)], "account_managers": [], "aws_regions": "eu-west-1",
+        "title": "Fuzzed",
+        "topic": str(topic.pk),
+        "language": "en",
+        "agenda": "09:30 Welcome",
+        "time_zone": "Europe/Madrid",
+        "starts_at_0": day,
+        "starts_at_1": "09:30",
+        "ends_at_0": day,
+        "ends_at_1": "17:00",
+        "registration_deadline_0": day,
+        "registration_deadline_1": "08:00",
+        "provisioning_lead_minutes": "60",
+        "venue": "Madrid",
+        "online_link": "",
+        "capacity": "10",
+        "attendees_per_account": "1",
+        "owners": [str(sa.pk)],
+        "account_managers": [],
+        "aws_regions": "eu-west-1",
         "attendee_policy_arns": "arn:aws:iam::aws:policy/PowerUserAccess",
-        "stage_changes-TOTAL_FORMS": "0", "stage_changes-INITIAL_FORMS": "0",
-        "stage_changes-MIN_NUM_FORMS": "0", "stage_changes-MAX_NUM_FORMS": "0",
-    }  # fmt: skip
+        "stage_changes-TOTAL_FORMS": "0",
+        "stage_changes-INITIAL_FORMS": "0",
+        "stage_changes-MIN_NUM_FORMS": "0",
+        "stage_changes-MAX_NUM_FORMS": "0",
+    }
 
 
 def test_hostile_values_in_the_admin_workshop_form_get_errors_and_create_nothing():
@@ -344,7 +425,7 @@ def test_clean_accounts_refuses_every_bad_argument_with_a_message_and_starts_no_
         ),
         st.just([]),  # none of --workshop, --account, --all-pool
         EXTRA_ARGUMENTS.map(lambda extra: ["--account", account, *extra]),
-    )  # fmt: skip
+    )
 
     @settings(FUZZ, max_examples=50)
     @given(args=cases)
@@ -357,16 +438,20 @@ def test_clean_accounts_refuses_every_bad_argument_with_a_message_and_starts_no_
 
 def test_rotating_with_broken_keys_is_refused_with_a_message_and_changes_nothing():
     registration = Registration.objects.create(
-        workshop=factories.open_workshop(), attendee=factories.SignedUpCustomerFactory(),
-        status="confirmed", queued_at=timezone.now(),
-    )  # fmt: skip
+        workshop=factories.open_workshop(),
+        attendee=factories.SignedUpCustomerFactory(),
+        status="confirmed",
+        queued_at=timezone.now(),
+    )
     from workshops.sandbox import key_ring as stored_secrets
 
     stored = stored_secrets.encrypt("Tr0ub4dor&3")
     Credential.objects.create(
-        registration=registration, sandbox_account=factories.SandboxAccountFactory(), iam_user_name="cpp-1",
+        registration=registration,
+        sandbox_account=factories.SandboxAccountFactory(),
+        iam_user_name="cpp-1",
         password_encrypted=stored,
-    )  # fmt: skip
+    )
 
     @settings(FUZZ, max_examples=30)
     @given(keys=st.lists(HOSTILE, max_size=3))

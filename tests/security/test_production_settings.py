@@ -51,9 +51,13 @@ def production_environment(tmp_path, **variables) -> dict[str, str]:
 
 def run(tmp_path, args: list[str], **variables) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, env=production_environment(tmp_path, **variables),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, *args],
+        cwd=REPO,
+        env=production_environment(tmp_path, **variables),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def settings_of(tmp_path, **variables) -> dict:

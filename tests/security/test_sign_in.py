@@ -320,9 +320,17 @@ def test_a_credentials_link_of_one_registration_does_not_open_another(db):
 # --- Where a sign-in sends people afterwards ------------------------------------------------------
 
 ELSEWHERE = [
-    "//evil.example/", "https://evil.example/", "http:evil.example", "/\\evil.example", "\\\\evil.example",
-    "javascript:alert(1)", " //evil.example", "/%2F%2Fevil.example", "https:/evil.example", "///evil.example",
-]  # fmt: skip
+    "//evil.example/",
+    "https://evil.example/",
+    "http:evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    " //evil.example",
+    "/%2F%2Fevil.example",
+    "https:/evil.example",
+    "///evil.example",
+]
 
 
 def stays_on_the_site(location: str) -> bool:
@@ -341,10 +349,19 @@ def test_a_next_address_never_sends_anyone_off_the_site(target):
     assert signed.status_code == 302 and stays_on_the_site(signed["Location"])
     language = client.post(reverse("set_language"), {"language": "es", "next": target})
     assert stays_on_the_site(language["Location"])
-    profile = client.post(reverse("accounts:profile"), {
-        "first_name": "Ana", "last_name": "García", "company": "Acme", "job_title": "Engineer",
-        "country": "ES", "preferred_language": "es", "consent": "on", "next": target,
-    })  # fmt: skip
+    profile = client.post(
+        reverse("accounts:profile"),
+        {
+            "first_name": "Ana",
+            "last_name": "García",
+            "company": "Acme",
+            "job_title": "Engineer",
+            "country": "ES",
+            "preferred_language": "es",
+            "consent": "on",
+            "next": target,
+        },
+    )
     assert profile.status_code == 302 and stays_on_the_site(profile["Location"])
 
 

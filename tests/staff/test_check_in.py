@@ -64,8 +64,10 @@ def test_a_double_tap_keeps_the_first_mark_and_clear_removes_it(sa_client, sa):
     sa_client.post(mark_url(registration), {"attended": "clear"}, HTTP_HX_REQUEST="true")
     registration.refresh_from_db()
     assert (registration.attended, registration.attendance_marked_at, registration.attendance_marked_by) == (
-        None, None, None,
-    )  # fmt: skip
+        None,
+        None,
+        None,
+    )
 
 
 def test_without_javascript_the_form_posts_and_returns_to_the_list(sa_client, sa):
@@ -105,8 +107,12 @@ def test_the_search_narrows_the_list_for_htmx(sa_client, sa):
     register(workshop, 1, first_name="Ana", last_name="Zubiri")
     register(workshop, 1, first_name="Bruno", last_name="Alves")
     Workshop.objects.filter(pk=workshop.pk).update(stage=Stage.RUNNING)
-    response = sa_client.get(reverse("staff:check_in", args=[workshop.pk]), {"q": "zub"},
-                             HTTP_HX_REQUEST="true", HTTP_HX_TARGET="check-in-list")  # fmt: skip
+    response = sa_client.get(
+        reverse("staff:check_in", args=[workshop.pk]),
+        {"q": "zub"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="check-in-list",
+    )
     fragment = response.content.decode()
     assert fragment.startswith('<ul id="check-in-list"') and "Zubiri" in fragment and "Alves" not in fragment
 

@@ -51,9 +51,14 @@ def test_the_workshop_page_shows_attendees_emails_and_history(sa_client, sa):
     services.workshop_publish(workshop_id=workshop.pk, actor=sa)
     first, second = register(workshop, 2)
     OutboundEmail.objects.create(
-        key="test:1", kind=EmailKind.REMINDER_DAY, to="x@example.com", workshop=workshop,
-        scheduled_at=timezone.now(), status=EmailStatus.FAILED, last_error="Address bounced",
-    )  # fmt: skip
+        key="test:1",
+        kind=EmailKind.REMINDER_DAY,
+        to="x@example.com",
+        workshop=workshop,
+        scheduled_at=timezone.now(),
+        status=EmailStatus.FAILED,
+        last_error="Address bounced",
+    )
 
     response = sa_client.get(reverse("staff:workshop", args=[workshop.pk]))
 
@@ -93,9 +98,11 @@ def test_the_attendee_table_answers_htmx_with_the_table_alone(sa_client, sa):
     workshop = open_workshop(owners=[sa])
     register(workshop, 1, last_name="Alves")
     response = sa_client.get(
-        reverse("staff:workshop", args=[workshop.pk]), {"q": "alves", "sort": "-name"},
-        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="attendees",
-    )  # fmt: skip
+        reverse("staff:workshop", args=[workshop.pk]),
+        {"q": "alves", "sort": "-name"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="attendees",
+    )
     page = response.content.decode()
     assert page.startswith('<div id="attendees"')
     assert "Alves" in page and "<html" not in page
@@ -106,12 +113,18 @@ def test_the_attendee_table_answers_htmx_with_the_table_alone(sa_client, sa):
 def test_the_cleanup_section_polls_while_the_run_goes_on_and_stops_when_it_is_done(sa_client, sa):
     workshop = workshop_in(Stage.CLOSED, owners=[sa])
     account = SandboxAccountFactory(workshop=workshop, state=SandboxAccountState.CLEANING)
-    run = CleanupRun.objects.create(workshop=workshop, trigger=CleanupRun.Trigger.CLOSE, dry_run=False,
-                                    status=CleanupRun.Status.RUNNING)  # fmt: skip
+    run = CleanupRun.objects.create(
+        workshop=workshop, trigger=CleanupRun.Trigger.CLOSE, dry_run=False, status=CleanupRun.Status.RUNNING
+    )
     CleanupTarget.objects.create(
-        run=run, sandbox_account=account, account_id=account.aws_account_id, region="eu-west-1",
-        status=CleanupTarget.Status.RUNNING, found=7, deleted=3,
-    )  # fmt: skip
+        run=run,
+        sandbox_account=account,
+        account_id=account.aws_account_id,
+        region="eu-west-1",
+        status=CleanupTarget.Status.RUNNING,
+        found=7,
+        deleted=3,
+    )
     url = reverse("staff:cleanup_progress", args=[workshop.pk])
 
     page = sa_client.get(reverse("staff:workshop", args=[workshop.pk])).content.decode()
@@ -130,8 +143,13 @@ def test_the_cleanup_section_polls_while_the_run_goes_on_and_stops_when_it_is_do
 def test_the_next_step_of_a_running_workshop_is_its_close_after_the_grace(sa_client, sa, settings):
     settings.CPP_CLOSE_GRACE_MINUTES = 60
     now = timezone.now()
-    workshop = workshop_in(Stage.RUNNING, owners=[sa], starts_at=now - timedelta(hours=2),
-                           ends_at=now + timedelta(hours=1), registration_deadline=now - timedelta(days=1))  # fmt: skip
+    workshop = workshop_in(
+        Stage.RUNNING,
+        owners=[sa],
+        starts_at=now - timedelta(hours=2),
+        ends_at=now + timedelta(hours=1),
+        registration_deadline=now - timedelta(days=1),
+    )
     response = sa_client.get(reverse("staff:workshop", args=[workshop.pk]))
     step = response.context["next_step"]
     assert (step.target, step.at) == (Stage.CLOSED, workshop.ends_at + timedelta(hours=1))
@@ -152,8 +170,9 @@ def test_the_attendee_table_refreshes_itself_while_credentials_are_being_made(sa
     workshop = workshop_in(Stage.RUNNING, owners=[sa])
     first, second = registration_in(workshop), registration_in(workshop)
     account = SandboxAccountFactory(workshop=workshop, state=SandboxAccountState.IN_USE)
-    made = Credential.objects.create(registration=first, sandbox_account=account, iam_user_name="cpp-a1",
-                                     status=CredentialStatus.READY)  # fmt: skip
+    made = Credential.objects.create(
+        registration=first, sandbox_account=account, iam_user_name="cpp-a1", status=CredentialStatus.READY
+    )
     Credential.objects.create(registration=second, sandbox_account=account, iam_user_name="cpp-a2")
     url = reverse("staff:workshop", args=[workshop.pk])
 

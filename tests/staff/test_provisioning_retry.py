@@ -23,8 +23,12 @@ def running_with_one_refused(org, sa):
     provisioning.workshop_accounts_assign(workshop_id=workshop.pk)
     victim = Credential.objects.filter(registration__workshop=workshop).order_by("pk").first()
     with BotocoreHooks() as hooks:
-        hooks.refuse("CreateUser", "AccessDenied", "not authorized to create users",
-                     when=lambda params: params["UserName"] == victim.iam_user_name)  # fmt: skip
+        hooks.refuse(
+            "CreateUser",
+            "AccessDenied",
+            "not authorized to create users",
+            when=lambda params: params["UserName"] == victim.iam_user_name,
+        )
         provisioning.workshop_provision(workshop_id=workshop.pk)
     victim.refresh_from_db()
     assert victim.status == CredentialStatus.FAILED

@@ -63,7 +63,7 @@ def add_registrations(workshop: Workshop, how_many: int, *, credentials: bool = 
             queued_at=now,
             confirmed_at=now,
             attended=[True, False, None][i % 3],
-        )  # fmt: skip
+        )
         for i, p in enumerate(people)
     )
     if credentials:
@@ -75,13 +75,13 @@ def add_registrations(workshop: Workshop, how_many: int, *, credentials: bool = 
                 iam_user_name=f"cpp-{n}-{i}",
                 status=[CredentialStatus.READY, CredentialStatus.FAILED][i % 2],
                 last_error="",
-            )  # fmt: skip
+            )
             for i, r in enumerate(registrations)
         )
     OutboundEmail.objects.bulk_create(
         OutboundEmail(
             key=f"q:{n}:{i}", kind=EmailKind.REMINDER_DAY, to=p.email, workshop=workshop, recipient=p, scheduled_at=now
-        )  # fmt: skip
+        )
         for i, p in enumerate(people)
     )
 
@@ -103,9 +103,12 @@ def assert_same_queries_for_more_rows(client, django_assert_num_queries, url, gr
 def test_sa_home(sa_client, django_assert_num_queries):
     add_workshops(10)
     queries = assert_same_queries_for_more_rows(
-        sa_client, django_assert_num_queries, reverse("staff:home"), lambda: add_workshops(290),
+        sa_client,
+        django_assert_num_queries,
+        reverse("staff:home"),
+        lambda: add_workshops(290),
         lambda response: len(response.context["workshops"]),
-    )  # fmt: skip
+    )
     assert queries <= 6
 
 
@@ -119,9 +122,12 @@ def running(sa):
 def test_workshop_attendee_table(sa_client, running, django_assert_num_queries):
     add_registrations(running, 10)
     assert_same_queries_for_more_rows(
-        sa_client, django_assert_num_queries, reverse("staff:workshop", args=[running.pk]),
-        lambda: add_registrations(running, 290), lambda response: len(response.context["attendees"].object_list),
-    )  # fmt: skip
+        sa_client,
+        django_assert_num_queries,
+        reverse("staff:workshop", args=[running.pk]),
+        lambda: add_registrations(running, 290),
+        lambda response: len(response.context["attendees"].object_list),
+    )
 
 
 def test_workshop_attendee_table_fragment(sa_client, running, django_assert_num_queries):
@@ -129,22 +135,31 @@ def test_workshop_attendee_table_fragment(sa_client, running, django_assert_num_
     url = reverse("staff:workshop", args=[running.pk])
     sa_client.defaults.update(HTTP_HX_REQUEST="true", HTTP_HX_TARGET="attendees")
     assert_same_queries_for_more_rows(
-        sa_client, django_assert_num_queries, url, lambda: add_registrations(running, 290, credentials=False),
+        sa_client,
+        django_assert_num_queries,
+        url,
+        lambda: add_registrations(running, 290, credentials=False),
         lambda response: len(response.context["attendees"].object_list),
-    )  # fmt: skip
+    )
 
 
 def test_check_in(sa_client, running, django_assert_num_queries):
     add_registrations(running, 10)
     assert_same_queries_for_more_rows(
-        sa_client, django_assert_num_queries, reverse("staff:check_in", args=[running.pk]),
-        lambda: add_registrations(running, 290), lambda response: len(response.context["registrations"]),
-    )  # fmt: skip
+        sa_client,
+        django_assert_num_queries,
+        reverse("staff:check_in", args=[running.pk]),
+        lambda: add_registrations(running, 290),
+        lambda response: len(response.context["registrations"]),
+    )
 
 
 def test_csv_export(sa_client, running, django_assert_num_queries):
     add_registrations(running, 10)
     assert_same_queries_for_more_rows(
-        sa_client, django_assert_num_queries, reverse("staff:attendees_csv", args=[running.pk]),
-        lambda: add_registrations(running, 290), lambda response: response.content.count(b"\n") - 1,
-    )  # fmt: skip
+        sa_client,
+        django_assert_num_queries,
+        reverse("staff:attendees_csv", args=[running.pk]),
+        lambda: add_registrations(running, 290),
+        lambda response: response.content.count(b"\n") - 1,
+    )

@@ -44,8 +44,11 @@ def test_confirming_publishes_through_the_service_with_an_audit_row(
     assert workshop.stage == Stage.REGISTRATION_OPEN
     change = StageChange.objects.get(workshop=workshop)
     assert (change.source, change.target, change.actor, change.automatic) == (
-        Stage.DRAFT, Stage.REGISTRATION_OPEN, sa, False,
-    )  # fmt: skip
+        Stage.DRAFT,
+        Stage.REGISTRATION_OPEN,
+        sa,
+        False,
+    )
     assert change.side_effects_done_at is not None
     page = sa_client.get(response["Location"]).content.decode()
     assert "is now “Registration open”" in page
@@ -73,8 +76,12 @@ def test_a_move_from_the_home_page_returns_there(sa_client, sa):
 
 def test_publishing_after_the_deadline_is_refused_with_the_services_reason(sa_client, sa):
     past = timezone.now() - timedelta(hours=1)
-    workshop = WorkshopFactory(owners=[sa], registration_deadline=past, starts_at=past + timedelta(days=1),
-                               ends_at=past + timedelta(days=1, hours=6))  # fmt: skip
+    workshop = WorkshopFactory(
+        owners=[sa],
+        registration_deadline=past,
+        starts_at=past + timedelta(days=1),
+        ends_at=past + timedelta(days=1, hours=6),
+    )
 
     response = sa_client.post(move_url(workshop, Stage.REGISTRATION_OPEN), {"confirmed": "yes"}, follow=True)
 

@@ -75,17 +75,27 @@ def test_the_same_wall_clock_time_in_madrid_is_an_hour_earlier_in_utc(sa_client,
     ("changes", "field", "message"),
     [
         ({"ends_at": f"{NEXT_YEAR}-03-10T08:00"}, "ends_at", "The workshop must end after it starts."),
-        ({"registration_deadline": f"{NEXT_YEAR}-03-11T08:00"}, "registration_deadline",
-         "Registration must close no later than the start."),
-        ({"starts_at": "2020-01-01T09:00", "ends_at": "2020-01-01T17:00", "registration_deadline": "2019-12-30T09:00"},
-         "starts_at", "A new workshop must start in the future."),
+        (
+            {"registration_deadline": f"{NEXT_YEAR}-03-11T08:00"},
+            "registration_deadline",
+            "Registration must close no later than the start.",
+        ),
+        (
+            {
+                "starts_at": "2020-01-01T09:00",
+                "ends_at": "2020-01-01T17:00",
+                "registration_deadline": "2019-12-30T09:00",
+            },
+            "starts_at",
+            "A new workshop must start in the future.",
+        ),
         ({"starts_at": "not a date"}, "starts_at", "Enter a valid date/time."),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "Mars/Olympus is not a known time zone"),
         ({"capacity": "5"}, "capacity", "The sandbox pool seats at most 4 attendees"),
         ({"aws_regions": "eu-west-1, moon-1"}, "aws_regions", "Unknown or unsupported AWS regions: moon-1."),
         ({"aws_regions": ""}, "aws_regions", "This field is required."),
     ],
-)  # fmt: skip
+)
 def test_bad_input_gets_a_clear_message_and_saves_nothing(sa_client, sa, pool, changes, field, message):
     response = sa_client.post(reverse("staff:workshop_create"), form_data(sa, **changes))
 
@@ -113,8 +123,9 @@ def test_accounts_reserved_by_other_workshops_do_not_count(sa_client, sa, pool):
 
 
 def test_the_edit_page_shows_times_on_the_workshops_own_clock(sa_client, sa):
-    workshop = WorkshopFactory(owners=[sa], time_zone="Europe/Rome",
-                               starts_at=datetime(NEXT_YEAR, 7, 1, 7, 30, tzinfo=UTC))  # fmt: skip
+    workshop = WorkshopFactory(
+        owners=[sa], time_zone="Europe/Rome", starts_at=datetime(NEXT_YEAR, 7, 1, 7, 30, tzinfo=UTC)
+    )
     page = sa_client.get(reverse("staff:workshop_edit", args=[workshop.pk])).content.decode()
     assert f'value="{NEXT_YEAR}-07-01T09:30"' in page  # Rome is UTC+2 in July
 
@@ -122,13 +133,23 @@ def test_the_edit_page_shows_times_on_the_workshops_own_clock(sa_client, sa):
 def test_an_edit_goes_through_the_service_which_tells_attendees_of_a_new_date(
     sa_client, sa, pool, django_capture_on_commit_callbacks
 ):
-    workshop = open_workshop(owners=[sa], capacity=2, time_zone="Europe/Lisbon",
-                             starts_at=datetime(NEXT_YEAR, 3, 10, 9, 0, tzinfo=UTC),
-                             ends_at=datetime(NEXT_YEAR, 3, 10, 17, 0, tzinfo=UTC),
-                             registration_deadline=datetime(NEXT_YEAR, 3, 8, 18, 0, tzinfo=UTC))  # fmt: skip
+    workshop = open_workshop(
+        owners=[sa],
+        capacity=2,
+        time_zone="Europe/Lisbon",
+        starts_at=datetime(NEXT_YEAR, 3, 10, 9, 0, tzinfo=UTC),
+        ends_at=datetime(NEXT_YEAR, 3, 10, 17, 0, tzinfo=UTC),
+        registration_deadline=datetime(NEXT_YEAR, 3, 8, 18, 0, tzinfo=UTC),
+    )
     (registration,) = register(workshop, 1)
-    data = form_data(sa, title=workshop.title, topic=workshop.topic_id, capacity="2",
-                     starts_at=f"{NEXT_YEAR}-03-11T09:00", ends_at=f"{NEXT_YEAR}-03-11T17:00")  # fmt: skip
+    data = form_data(
+        sa,
+        title=workshop.title,
+        topic=workshop.topic_id,
+        capacity="2",
+        starts_at=f"{NEXT_YEAR}-03-11T09:00",
+        ends_at=f"{NEXT_YEAR}-03-11T17:00",
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = sa_client.post(reverse("staff:workshop_edit", args=[workshop.pk]), data)
@@ -162,13 +183,25 @@ def test_a_closed_workshop_cannot_be_edited_here(sa_client, sa):
 
 def test_a_new_draft_must_start_in_the_future_but_a_running_one_may_be_fixed(sa_client, sa):
     now = timezone.now().replace(second=0, microsecond=0)
-    workshop = workshop_in(Stage.RUNNING, owners=[sa], time_zone="UTC", starts_at=now - timedelta(hours=1),
-                           ends_at=now + timedelta(hours=3), registration_deadline=now - timedelta(days=1))  # fmt: skip
+    workshop = workshop_in(
+        Stage.RUNNING,
+        owners=[sa],
+        time_zone="UTC",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=3),
+        registration_deadline=now - timedelta(days=1),
+    )
     fmt = "%Y-%m-%dT%H:%M"
-    data = form_data(sa, title=workshop.title, topic=workshop.topic_id, capacity=str(workshop.capacity),
-                     time_zone="UTC", starts_at=workshop.starts_at.strftime(fmt),
-                     ends_at=(now + timedelta(hours=4)).strftime(fmt),
-                     registration_deadline=workshop.registration_deadline.strftime(fmt))  # fmt: skip
+    data = form_data(
+        sa,
+        title=workshop.title,
+        topic=workshop.topic_id,
+        capacity=str(workshop.capacity),
+        time_zone="UTC",
+        starts_at=workshop.starts_at.strftime(fmt),
+        ends_at=(now + timedelta(hours=4)).strftime(fmt),
+        registration_deadline=workshop.registration_deadline.strftime(fmt),
+    )
     response = sa_client.post(reverse("staff:workshop_edit", args=[workshop.pk]), data)
     assert response.status_code == 302, response.context["form"].errors
     workshop.refresh_from_db()

@@ -87,15 +87,21 @@ def programme() -> SimpleNamespace:
 
     w1 = workshop_in(Stage.CLOSED, title="Serverless March", topic=serverless, starts_at=at(2026, 3, 10), capacity=20)
     w2 = workshop_in(
-        Stage.ANONYMISED, title="Data March", topic=data, starts_at=at(2026, 3, 20), capacity=10,
+        Stage.ANONYMISED,
+        title="Data March",
+        topic=data,
+        starts_at=at(2026, 3, 20),
+        capacity=10,
         attendees_per_account=2,
-    )  # fmt: skip
+    )
     w3 = workshop_in(Stage.RUNNING, title="Serverless April", topic=serverless, starts_at=at(2026, 4, 5), capacity=3)
     w4 = workshop_in(Stage.CANCELLED, title="Data April", topic=data, starts_at=at(2026, 4, 15))
     w5 = workshop_in(
-        Stage.REGISTRATION_OPEN, title="Serverless Later", topic=serverless,
+        Stage.REGISTRATION_OPEN,
+        title="Serverless Later",
+        topic=serverless,
         starts_at=timezone.now().replace(microsecond=0) + timedelta(days=30),
-    )  # fmt: skip
+    )
     w6 = workshop_in(Stage.DRAFT, title="Draft", topic=data)
     for workshop in (w1, w2, w3, w4, w5):
         workshop.account_managers.set([ana, bruno])

@@ -199,9 +199,15 @@ class TestCsv:
     def test_pool(self, client, programme):
         rows = csv_rows(download(client, "pool"))
         assert rows[0] == [
-            "workshop_id", "workshop", "starts_on", "attendees", "accounts_needed", "accounts_used", "pool_size",
+            "workshop_id",
+            "workshop",
+            "starts_on",
+            "attendees",
+            "accounts_needed",
+            "accounts_used",
+            "pool_size",
             "share_of_pool",
-        ]  # fmt: skip
+        ]
         assert rows[1:] == [
             [str(programme.w3.pk), "Serverless April", "2026-04-05", "1", "3", "0", "4", "0.0000"],
             [str(programme.w2.pk), "Data March", "2026-03-20", "2", "5", "1", "4", "0.2500"],

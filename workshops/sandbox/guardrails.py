@@ -222,9 +222,13 @@ class GuardrailsState:
         if self.policy_id is None:
             steps.append(_("create the policy %(name)s") % {"name": POLICY_NAME})
         elif self.current != self.desired:
-            steps.append(_("update the content of the policy %(name)s (%(id)s)") % {
-                "name": POLICY_NAME, "id": self.policy_id,
-            })  # fmt: skip
+            steps.append(
+                _("update the content of the policy %(name)s (%(id)s)")
+                % {
+                    "name": POLICY_NAME,
+                    "id": self.policy_id,
+                }
+            )
         if not self.attached:
             steps.append(_("attach the policy to the sandbox OU %(ou)s") % {"ou": self.ou_id})
         return steps

@@ -58,8 +58,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--keep-name", action="append", default=[], metavar="PATTERN", help="Keep names matching.")
         parser.add_argument("--older-than", type=int, metavar="HOURS", help="Only items created more than HOURS ago.")
-        parser.add_argument("--budget", type=int, default=runs.DEFAULT_BUDGET_SECONDS, metavar="SECONDS",
-                            help="How long each account and region may keep deleting and re-listing.")  # fmt: skip
+        parser.add_argument(
+            "--budget",
+            type=int,
+            default=runs.DEFAULT_BUDGET_SECONDS,
+            metavar="SECONDS",
+            help="How long each account and region may keep deleting and re-listing.",
+        )
         parser.add_argument("--threads", type=int, default=16, help="(Account, region) pairs swept at once here.")
         parser.add_argument("--no-dry-run", action="store_true", help="Really delete.")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
@@ -84,11 +89,19 @@ class Command(BaseCommand):
             self._confirm(account_ids, options.get("stdin") or sys.stdin)
         try:
             run = runs.cleanup_run_create(
-                account_ids=account_ids, trigger=CleanupRun.Trigger.COMMAND, dry_run=dry_run, regions=regions,
-                services=services, keep_tags=keep_tags, only_tags=only_tags, name_patterns=options["name"],
-                keep_name_patterns=options["keep_name"], min_age_hours=options["older_than"],
-                budget_seconds=options["budget"], queue_it=options["via_workers"],
-            )  # fmt: skip
+                account_ids=account_ids,
+                trigger=CleanupRun.Trigger.COMMAND,
+                dry_run=dry_run,
+                regions=regions,
+                services=services,
+                keep_tags=keep_tags,
+                only_tags=only_tags,
+                name_patterns=options["name"],
+                keep_name_patterns=options["keep_name"],
+                min_age_hours=options["older_than"],
+                budget_seconds=options["budget"],
+                queue_it=options["via_workers"],
+            )
         except safety.SafetyError as refused:
             raise CommandError(f"{refused}\nNothing was done.")
         page = reverse("cleaner:run", args=[run.pk])

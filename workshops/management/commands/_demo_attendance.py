@@ -64,7 +64,7 @@ ATTENDANCE = {
             "javier.moreno",
         ),
         on_their_own=frozenset({"beatriz.santos"}),
-    ),  # fmt: skip
+    ),
     "Well-Architected Hands-on — Roma": DemoAttendance(
         ("luca.ferrari", "francesca.colombo", "alessandro.ricci", "sofia.marino", "chiara.esposito"),
         not_checked_in=frozenset({"alessandro.ricci"}),
@@ -94,7 +94,7 @@ ATTENDANCE = {
             ),
             "beatriz.santos": Answer(5, True),
         },
-    ),  # fmt: skip
+    ),
     # Pasticceria Navigli had a trade fair that week: neither of its people came.
     "Data Lakes and Analytics — Torino": DemoAttendance(
         ("matteo.romano", "chiara.esposito", "francesca.colombo", "alessandro.ricci", "luca.ferrari", "sofia.marino"),

@@ -102,9 +102,10 @@ def workshop_accounts_assign(*, workshop_id: int) -> Assignment:
         return result
     accounts.sandbox_accounts_start_using(workshop=workshop)
     waiting = list(
-        Registration.objects.filter(workshop=workshop, status=RegistrationStatus.CONFIRMED, credential__isnull=True)
-        .order_by("queued_at", "pk")
-    )  # fmt: skip
+        Registration.objects.filter(
+            workshop=workshop, status=RegistrationStatus.CONFIRMED, credential__isnull=True
+        ).order_by("queued_at", "pk")
+    )
     if not waiting:
         return result
     team = workshop.attendees_per_account

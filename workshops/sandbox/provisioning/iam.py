@@ -136,20 +136,34 @@ def _make_user(iam, user_name: str, spec: UserSpec) -> str:
 # Listed and removed before the user itself, because real IAM refuses to delete a user that still
 # has any of them (moto does not refuse). (list call, key of the list in its answer, removal)
 _ATTACHMENTS = (
-    ("list_access_keys", "AccessKeyMetadata", lambda iam, n, item: iam.delete_access_key(
-        UserName=n, AccessKeyId=item["AccessKeyId"])),
-    ("list_signing_certificates", "Certificates", lambda iam, n, item: iam.delete_signing_certificate(
-        UserName=n, CertificateId=item["CertificateId"])),
-    ("list_ssh_public_keys", "SSHPublicKeys", lambda iam, n, item: iam.delete_ssh_public_key(
-        UserName=n, SSHPublicKeyId=item["SSHPublicKeyId"])),
+    (
+        "list_access_keys",
+        "AccessKeyMetadata",
+        lambda iam, n, item: iam.delete_access_key(UserName=n, AccessKeyId=item["AccessKeyId"]),
+    ),
+    (
+        "list_signing_certificates",
+        "Certificates",
+        lambda iam, n, item: iam.delete_signing_certificate(UserName=n, CertificateId=item["CertificateId"]),
+    ),
+    (
+        "list_ssh_public_keys",
+        "SSHPublicKeys",
+        lambda iam, n, item: iam.delete_ssh_public_key(UserName=n, SSHPublicKeyId=item["SSHPublicKeyId"]),
+    ),
     ("list_mfa_devices", "MFADevices", lambda iam, n, item: _remove_mfa_device(iam, n, item["SerialNumber"])),
-    ("list_attached_user_policies", "AttachedPolicies", lambda iam, n, item: iam.detach_user_policy(
-        UserName=n, PolicyArn=item["PolicyArn"])),
-    ("list_user_policies", "PolicyNames", lambda iam, n, item: iam.delete_user_policy(
-        UserName=n, PolicyName=item)),
-    ("list_groups_for_user", "Groups", lambda iam, n, item: iam.remove_user_from_group(
-        UserName=n, GroupName=item["GroupName"])),
-)  # fmt: skip
+    (
+        "list_attached_user_policies",
+        "AttachedPolicies",
+        lambda iam, n, item: iam.detach_user_policy(UserName=n, PolicyArn=item["PolicyArn"]),
+    ),
+    ("list_user_policies", "PolicyNames", lambda iam, n, item: iam.delete_user_policy(UserName=n, PolicyName=item)),
+    (
+        "list_groups_for_user",
+        "Groups",
+        lambda iam, n, item: iam.remove_user_from_group(UserName=n, GroupName=item["GroupName"]),
+    ),
+)
 
 
 class _UserGone(Exception):
