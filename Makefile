@@ -24,8 +24,10 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The style CI holds every commit to: ruff's lint rules and its formatting, unchanged.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Known vulnerabilities in the installed dependencies fail it (exit 1, with the advisories).
 # OSV, not pip-audit's default: PyPI's per-release JSON it would read is not served everywhere,
