@@ -1,22 +1,28 @@
 """The one owner of `SandboxAccount.state`: every move of a pool account goes through `move`.
 
-::
+A workshop's round trip, and the detours::
 
-                 publish (reserve)            start
-    available ───────────────────▶ assigned ────────▶ in_use ──(credentials revoked)──▶ cleaning
-      ▲  │ ▲                          │   │                                              │  │
-      │  │ └──────── cancel (release) ┘   └──── revoked before the start ─────────────────┘  │
-      │  └───────── start, the pool topped up (take) ───▶ in_use                           │  │
-      │                                                                                    │  │
-      ├──────────────────────────── clean twice in a row ──────────────────────────────────┘  │
-      │                                                                                       │
-      └── an SA releases it ── quarantined ◀── third failed cleanup (of cleaning or available) ┘
+    available ──reserve──▶ assigned ──start──▶ in_use ──revoked──▶ cleaning ──clean──▶ available
+        │                     │                                       │
+        │                     └──cancel──▶ available                  └──3rd failure──▶ quarantined
+        └──start, pool short──▶ in_use                                   quarantined ──SA releases──▶ available
 
-    any state ──(left the sandbox OU)──▶ retired ──(back in the OU)──▶ available
+    available   → assigned     publishing reserves it for the workshop's seats
+    available   → in_use       a workshop that starts short of accounts takes it straight from the pool
+    available   → quarantined  a pool account's own sweep failed the third time
+    assigned    → in_use       the workshop starts
+    assigned    → available    the workshop is cancelled
+    assigned    → cleaning     closed with its credentials revoked, never having been put in use
+    in_use      → cleaning     its attendees' credentials are revoked
+    cleaning    → available    clean: two scans in a row found nothing
+    cleaning    → quarantined  the third failed cleanup in a row
+    quarantined → available    an SA has checked it and releases it
+    (any)       → retired      it left the sandbox OU; outside it the portal touches nothing
+    retired     → available    it came back to the OU
 
-A move names the states it leaves and the one it enters; one not in `ALLOWED_MOVES` raises
-`IllegalMove` before anything is written. Bulk moves filter on the states they leave, so an
-account that moved on meanwhile (another workshop took it, it retired) is left alone.
+A move names the states it leaves and the one it enters; one that `ALLOWED_MOVES` does not list
+raises `IllegalMove` before anything is written. Bulk moves filter on the states they leave, so an
+account that moved on meanwhile (another workshop took it, it left the OU) is left alone.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The "account ready" email links here with a django-sesame token scoped to the on
 and shows one button; only its POST signs in and spends the token, so mail scanners that prefetch
 links cannot use it up. A signed-in attendee reaches the page directly from My workshops.
 
-Who sees what (`credentials_page_for`): only the attendee of the registration, and the secrets
+Who sees what (`credentials.credentials_page_for`): only the attendee of the registration, and the secrets
 only while the workshop runs and the credential is ready. Anyone else (another customer, staff, an
 anonymous visitor) gets the same 404 as for a registration that does not exist, so the page
 tells them nothing. The password is never in a GET response: it is shown in the answer to the
