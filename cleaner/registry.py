@@ -80,6 +80,19 @@ def batch_size_of(resource: Resource | type[Resource]) -> int:
 
 REGISTRY: dict[str, type[Resource]] = {}
 
+# IAM's name of a service where it differs from boto3's: the guardrails allow attendees a service by
+# the prefix its actions carry in a policy ("states:StartExecution"), not by the client's name.
+IAM_PREFIXES = {
+    "apigatewayv2": "apigateway",
+    "elbv2": "elasticloadbalancing",
+    "stepfunctions": "states",
+}
+
+
+def iam_prefixes() -> list[str]:
+    """The IAM prefix of every service the cleaner has a module for: what attendees may use."""
+    return sorted({IAM_PREFIXES.get(cls.service, cls.service) for cls in discover().values()})
+
 
 def resource(type_name: str, *, depends_on: Iterable[str] = (), is_global: bool = False, pace: str = "mutating"):
     """Register a resource type under "<service>.<kind>"; the service is the part before the dot."""

@@ -15,14 +15,20 @@ from tests.factories import WorkshopFactory, workshop_in
 from workshops import services
 from workshops.models import Stage
 from workshops.sandbox import guardrails
-from workshops.sandbox.guardrails import POLICY_NAME, GuardrailsError, guardrails_apply, guardrails_inspect
+from workshops.sandbox.guardrails import (
+    COMMITMENTS_POLICY_NAME,
+    POLICY_NAME,
+    GuardrailsError,
+    guardrails_apply,
+    guardrails_inspect,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox_ou]
 
 GUARDRAILS_PAGE = "admin:workshops_sandboxaccount_guardrails"
 # AWS attaches FullAWSAccess to every new OU; the guardrails deny on top of it and never detach it,
 # or everything in the sandboxes would be denied.
-ATTACHED = sorted(["FullAWSAccess", POLICY_NAME])
+ATTACHED = sorted(["FullAWSAccess", POLICY_NAME, COMMITMENTS_POLICY_NAME])
 
 
 @pytest.fixture
@@ -49,7 +55,7 @@ def run_command(*args) -> str:
 def test_the_first_run_enables_scps_creates_the_policy_and_attaches_it_to_the_sandbox_ou(org, workshops_in_regions):
     assert not org.scp_enabled()
     report = guardrails_apply()
-    assert len(report.done) == 3
+    assert len(report.done) == 5  # enable; create and attach each of the two policies
     assert org.scp_enabled()
     assert org.attached_to_ou() == ATTACHED
     assert statement(org.policy(), "DenyOutsideTheWorkshopRegions")["Condition"]["StringNotEquals"] == {
@@ -121,7 +127,7 @@ def test_a_dry_run_prints_the_policy_and_what_would_change_and_changes_nothing(o
     assert not org.scp_enabled()
     assert "would enable service control policies" in out
     assert f"would create the policy {POLICY_NAME}" in out
-    assert f"would attach the policy to the sandbox OU {org.sandbox_ou}" in out
+    assert f"would attach the policy {POLICY_NAME} to the sandbox OU {org.sandbox_ou}" in out
     printed, _end = json.JSONDecoder().raw_decode(out[out.index("{") :])
     assert printed == guardrails_inspect().desired
     assert "Dry run, nothing changed" in out
@@ -290,7 +296,7 @@ def test_an_sa_sees_the_diff_and_applies_only_on_the_confirmed_post(client, sa, 
     body = page.content.decode()
     assert page.status_code == 200
     assert "not created yet" in body
-    assert "attach the policy to the sandbox OU" in body
+    assert f"attach the policy {POLICY_NAME} to the sandbox OU" in body
     assert "DenyOutsideTheWorkshopRegions" in body
     assert 'name="confirmed" value="yes"' in body
 
@@ -319,3 +325,19 @@ def test_an_account_manager_cannot_see_or_apply_the_guardrails(client, am, org):
     assert client.get(reverse(GUARDRAILS_PAGE)).status_code == 403
     assert client.post(reverse(GUARDRAILS_PAGE), {"confirmed": "yes"}).status_code == 403
     assert org.guardrail_policies() == []
+
+
+def test_an_ou_without_room_for_the_policies_is_refused_and_nothing_changes(org, workshops_in_regions):
+    # Someone else's SCPs on the OU count against AWS's five: attaching past them would fail half-way.
+    for n in range(3):
+        policy = org.client.create_policy(
+            Name=f"someone-elses-{n}",
+            Description="",
+            Type="SERVICE_CONTROL_POLICY",
+            Content='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"cloudhsm:*","Resource":"*"}]}',
+        )["Policy"]["PolicySummary"]["Id"]
+        org.client.attach_policy(PolicyId=policy, TargetId=org.sandbox_ou)
+    with pytest.raises(GuardrailsError, match="would carry 6 service control policies; AWS allows 5"):
+        guardrails_apply()
+    assert org.guardrail_policies() == []
+    assert COMMITMENTS_POLICY_NAME not in org.attached_to_ou()

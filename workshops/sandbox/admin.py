@@ -23,6 +23,7 @@ from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
 from workshops.models import Credential, CredentialView, SandboxAccount, SandboxAccountState
 from workshops.sandbox import accounts as sandbox_accounts
 from workshops.sandbox import guardrails
+from workshops.sandbox.guardrails import cleanable
 
 
 @admin.register(SandboxAccount)
@@ -132,13 +133,12 @@ class SandboxAccountAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": gettext("Sandbox guardrails"),
             "opts": self.opts,
-            "policy_name": guardrails.POLICY_NAME,
+            "max_characters": guardrails.MAX_POLICY_CHARACTERS,
+            "cleanable": cleanable.cleanable_services(),
             "ou_id": settings.CPP_SANDBOX_OU_ID,
             "role_name": settings.CPP_SANDBOX_ROLE_NAME,
             "state": state,
             "error": error,
-            "current_json": guardrails.readable_json(state.current) if state and state.current else "",
-            "desired_json": guardrails.readable_json(state.desired) if state else "",
         }
         return TemplateResponse(request, "admin/workshops/guardrails.html", context)
 

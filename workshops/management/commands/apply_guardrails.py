@@ -1,14 +1,15 @@
-"""manage.py apply_guardrails: put the sandbox OU's service control policy in line with the workshops."""
+"""manage.py apply_guardrails: put the sandbox OU's service control policies in line with the workshops."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workshops.sandbox.guardrails import GuardrailsError, guardrails_apply, readable_json
+from workshops.sandbox.guardrails import MAX_POLICY_CHARACTERS, GuardrailsError, guardrails_apply, readable_json
 
 
 class Command(BaseCommand):
     help = (
-        "Create, update and attach the service control policy on CPP_SANDBOX_OU_ID that keeps sandbox "
-        "accounts in the regions of current workshops, in the Organization, and their access role untouched. "
+        "Create, update and attach the service control policies on CPP_SANDBOX_OU_ID that keep sandbox "
+        "accounts to the services the cleaner can clean, in the regions of current workshops, in the Organization, "
+        "with their access role untouched and no purchase or commitment. "
         "Safe to run again: what already matches is left alone."
     )
 
@@ -25,9 +26,11 @@ class Command(BaseCommand):
         state = report.state
         self.stdout.write(f"Allowed regions: {', '.join(state.regions)}")
         if dry_run:
-            self.stdout.write(readable_json(state.desired), ending="")
-            if state.policy_id and state.diff:  # a policy yet to be created is all the JSON above
-                self.stdout.write(state.diff, ending="" if state.diff.endswith("\n") else "\n")
+            for policy in state.policies:
+                self.stdout.write(f"{policy.name} ({policy.size} of {MAX_POLICY_CHARACTERS} characters):")
+                self.stdout.write(readable_json(policy.desired), ending="")
+                if policy.policy_id and policy.diff:  # a policy yet to be created is all the JSON above
+                    self.stdout.write(policy.diff, ending="" if policy.diff.endswith("\n") else "\n")
             for step in state.changes:
                 self.stdout.write(f"  would {step}")
         style = self.style.SUCCESS if state.in_sync or not dry_run else self.style.WARNING

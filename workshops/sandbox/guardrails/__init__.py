@@ -1,8 +1,12 @@
-"""Guardrails: the service control policy on the sandbox OU that limits what a sandbox may do.
+"""Guardrails: the service control policies on the sandbox OU that limit what a sandbox may do.
 
 Attendees get wide IAM rights inside their sandbox account; the one thing they cannot touch is an
-SCP set from the Organization. This one policy denies, in every pool account:
+SCP set from the Organization. Two policies, beside AWS's FullAWSAccess (never detached), deny in
+every pool account:
 
+`cpp-sandbox-guardrails`, which follows the workshops and the cleaner:
+- any service the cleaner cannot clean (whatever an attendee made there would outlive the
+  cleanup), but the console's free reads (cleanable.py);
 - any action in a region that no current workshop allows (global services are left out, or the
   console and IAM sign-in would break);
 - leaving the Organization and closing the account, or changing its contacts and regions (the
@@ -12,8 +16,11 @@ SCP set from the Organization. This one policy denies, in every pool account:
   users) stay as provisioned, and the boundary policies of current workshops cannot be edited or
   deleted (otherwise an attendee could rewrite the policy that caps them).
 
-The access role itself is exempt from the region rule and the role rule: the portal provisions,
-revokes and cleans through it, and the cleaner must reach every region a past workshop used.
+`cpp-sandbox-no-commitments`: every purchase and commitment AWS sells (commitments.py).
+
+The access role itself is exempt everywhere: the portal provisions, revokes and cleans through it,
+and the cleaner must reach every region and service a past workshop used. The documents are built
+in documents.py; this module reads their inputs and puts them in place.
 
 `guardrails_inspect` only reads; `guardrails_apply` creates, updates and attaches what differs
 and does nothing when everything already matches, so it is safe to run again at any time.
@@ -35,56 +42,37 @@ from django.utils.translation import gettext_lazy
 
 from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
 from workshops.models import LIVE_STAGES, Workshop
-from workshops.sandbox.provisioning.iam import MARKER_TAG
+from workshops.sandbox.guardrails.documents import (
+    ACCOUNT_ACTIONS,
+    GLOBAL_ACTIONS,
+    MAX_POLICY_CHARACTERS,
+    GuardrailsError,
+    commitments_document,
+    guardrails_document,
+    policy_json,
+    readable_json,
+)
+
+__all__ = [
+    "ACCOUNT_ACTIONS",
+    "GLOBAL_ACTIONS",
+    "MAX_POLICY_CHARACTERS",
+    "GuardrailsError",
+    "commitments_document",
+    "guardrails_document",
+    "policy_json",
+    "readable_json",
+]
 
 log = logging.getLogger(__name__)
 
 POLICY_NAME = "cpp-sandbox-guardrails"
-POLICY_DESCRIPTION = "CPP Portal: sandbox accounts stay in the workshops' regions, in the Organization, reachable."
+POLICY_DESCRIPTION = "CPP Portal: sandbox accounts use only cleanable services, in the workshops' regions, reachable."
+COMMITMENTS_POLICY_NAME = "cpp-sandbox-no-commitments"
+COMMITMENTS_POLICY_DESCRIPTION = "CPP Portal: no purchase or commitment from a sandbox account."
 POLICY_TYPE = "SERVICE_CONTROL_POLICY"
-# AWS refuses a bigger SCP; the document is sent without whitespace, which is how it is counted.
-MAX_POLICY_CHARACTERS = 5120
-# A workshop in these stages has (or will soon have) attendees working in its regions.
-
-# Global services answer in us-east-1 whatever region the console shows; denying them by region
-# would break IAM sign-in, the console's region picker, the S3 bucket list and the billing pages.
-GLOBAL_ACTIONS = (
-    "account:*",
-    "aws-portal:*",
-    "budgets:*",
-    "ce:*",
-    "cloudfront:*",
-    "cur:*",
-    "ec2:DescribeRegions",
-    "globalaccelerator:*",
-    "health:*",
-    "iam:*",
-    "organizations:*",
-    "pricing:*",
-    "route53:*",
-    "route53domains:*",
-    "s3:GetBucketLocation",
-    "s3:ListAllMyBuckets",
-    "shield:*",
-    "sts:*",
-    "support:*",
-    "trustedadvisor:*",
-    "waf:*",
-)
-# What makes an account leave the pool for good, or changes whom AWS contacts about it, or
-# opens opt-in regions the cleaner never sweeps.
-ACCOUNT_ACTIONS = (
-    "account:CloseAccount",
-    "account:DeleteAlternateContact",
-    "account:DisableRegion",
-    "account:EnableRegion",
-    "account:PutAlternateContact",
-    "account:PutContactInformation",
-)
-
-
-class GuardrailsError(Exception):
-    """The guardrails could not be read or applied; the message says what to fix."""
+# AWS allows five SCPs on a target; FullAWSAccess takes one and stays, these take two.
+MAX_POLICIES_ON_THE_OU = 5
 
 
 def allowed_regions() -> list[str]:
@@ -116,126 +104,43 @@ def boundary_policies() -> list[str]:
     return sorted(arns)
 
 
-def guardrails_document(*, regions: list[str], role_name: str, boundaries: list[str] = ()) -> dict:
-    """The policy the sandbox OU should carry for `regions`, protecting the access role `role_name`.
-
-    `boundaries` are the boundary policies attendees must not edit (see boundary_policies).
-    """
-    if not regions:
-        raise GuardrailsError(_("The guardrails need at least one allowed region."))
-    role_arn = f"arn:aws:iam::*:role/{role_name}"
-    not_the_access_role = {"ArnNotLike": {"aws:PrincipalArn": [role_arn]}}
-    marker = f"aws:ResourceTag/{MARKER_TAG['Key']}"
-    boundary_rules = [
-        {
-            "Sid": "DenyLiftingAttendeeBoundaries",
-            "Effect": "Deny",
-            "Action": [
-                "iam:DeleteUserPermissionsBoundary",
-                "iam:PutUserPermissionsBoundary",
-                "iam:TagUser",
-                "iam:UntagUser",
-            ],
-            "Resource": "*",
-            "Condition": {"StringEquals": {marker: MARKER_TAG["Value"]}, **not_the_access_role},
-        }
-    ]
-    if boundaries:
-        boundary_rules.append(
-            {
-                "Sid": "DenyEditingBoundaryPolicies",
-                "Effect": "Deny",
-                "Action": [
-                    "iam:CreatePolicyVersion",
-                    "iam:DeletePolicy",
-                    "iam:DeletePolicyVersion",
-                    "iam:SetDefaultPolicyVersion",
-                ],
-                "Resource": list(boundaries),
-                "Condition": not_the_access_role,
-            }
-        )
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyOutsideTheWorkshopRegions",
-                "Effect": "Deny",
-                "NotAction": list(GLOBAL_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:RequestedRegion": sorted(regions)}, **not_the_access_role},
-            },
-            {
-                "Sid": "DenyLeavingTheOrganization",
-                "Effect": "Deny",
-                "Action": ["organizations:LeaveOrganization"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "DenyClosingOrRedirectingTheAccount",
-                "Effect": "Deny",
-                "Action": list(ACCOUNT_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "DenyChangingTheAccessRole",
-                "Effect": "Deny",
-                "Action": ["iam:*"],
-                "Resource": [role_arn],
-                "Condition": not_the_access_role,
-            },
-            *boundary_rules,
-        ],
-    }
-
-
-def policy_json(document: dict) -> str:
-    """The document as it is sent to AWS: compact, so it stays within the SCP size limit."""
-    return json.dumps(document, separators=(",", ":"))
-
-
-def readable_json(document: dict | None) -> str:
-    return json.dumps(document, indent=2, sort_keys=True) + "\n" if document is not None else ""
-
-
 @dataclass
-class GuardrailsState:
-    """What AWS holds now against what it should hold."""
+class PolicyState:
+    """One of the portal's policies: what AWS holds now against what it should hold."""
 
-    ou_id: str
-    root_id: str
-    regions: list[str]
+    name: str
+    description: str
     desired: dict
-    policy_type_enabled: bool
     policy_id: str | None = None
     current: dict | None = None
     # The stored content when it is not JSON at all (edited by hand in the console).
     current_raw: str = ""
     attached: bool = False
 
-    @property
-    def changes(self) -> list[str]:
-        """What applying would do, in order; empty when everything matches."""
+    def changes(self, ou_id: str) -> list[str]:
+        """What applying would do to this policy, in order; empty when it matches and is attached."""
         steps = []
-        if not self.policy_type_enabled:
-            steps.append(_("enable service control policies on the root %(root)s") % {"root": self.root_id})
         if self.policy_id is None:
-            steps.append(_("create the policy %(name)s") % {"name": POLICY_NAME})
+            steps.append(_("create the policy %(name)s") % {"name": self.name})
         elif self.current != self.desired:
             steps.append(
-                _("update the content of the policy %(name)s (%(id)s)")
-                % {
-                    "name": POLICY_NAME,
-                    "id": self.policy_id,
-                }
+                _("update the content of the policy %(name)s (%(id)s)") % {"name": self.name, "id": self.policy_id}
             )
         if not self.attached:
-            steps.append(_("attach the policy to the sandbox OU %(ou)s") % {"ou": self.ou_id})
+            steps.append(_("attach the policy %(name)s to the sandbox OU %(ou)s") % {"name": self.name, "ou": ou_id})
         return steps
 
     @property
-    def in_sync(self) -> bool:
-        return not self.changes
+    def current_json(self) -> str:
+        return readable_json(self.current) if self.current is not None else ""
+
+    @property
+    def desired_json(self) -> str:
+        return readable_json(self.desired)
+
+    @property
+    def size(self) -> int:
+        return len(policy_json(self.desired))
 
     @property
     def diff(self) -> str:
@@ -248,10 +153,60 @@ class GuardrailsState:
             difflib.unified_diff(
                 before.splitlines(keepends=True),
                 after.splitlines(keepends=True),
-                fromfile=f"{POLICY_NAME} (in AWS)" if self.policy_id else f"{POLICY_NAME} (not created yet)",
-                tofile=f"{POLICY_NAME} (wanted)",
+                fromfile=f"{self.name} (in AWS)" if self.policy_id else f"{self.name} (not created yet)",
+                tofile=f"{self.name} (wanted)",
             )
         )
+
+
+@dataclass
+class GuardrailsState:
+    """What AWS holds now against what it should hold, for every policy of the portal's."""
+
+    ou_id: str
+    root_id: str
+    regions: list[str]
+    policy_type_enabled: bool
+    policies: list[PolicyState]
+
+    @property
+    def main(self) -> PolicyState:
+        return self.policies[0]
+
+    # The main policy's own, for the pages and tests that look at the policy that follows the workshops.
+    @property
+    def desired(self) -> dict:
+        return self.main.desired
+
+    @property
+    def current(self) -> dict | None:
+        return self.main.current
+
+    @property
+    def policy_id(self) -> str | None:
+        return self.main.policy_id
+
+    @property
+    def attached(self) -> bool:
+        return all(policy.attached for policy in self.policies)
+
+    @property
+    def changes(self) -> list[str]:
+        """What applying would do, in order; empty when everything matches."""
+        steps = []
+        if not self.policy_type_enabled:
+            steps.append(_("enable service control policies on the root %(root)s") % {"root": self.root_id})
+        for policy in self.policies:
+            steps += policy.changes(self.ou_id)
+        return steps
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.changes
+
+    @property
+    def diff(self) -> str:
+        return "".join(policy.diff for policy in self.policies)
 
 
 @dataclass
@@ -269,14 +224,27 @@ class GuardrailsReport:
         return _("Guardrails applied to %(ou)s: %(steps)s.") % {"ou": self.state.ou_id, "steps": "; ".join(self.done)}
 
 
-def guardrails_inspect() -> GuardrailsState:
-    """Read the policy, its attachment and the root's policy types from AWS; changes nothing."""
-    ou_id = _sandbox_ou_id()
+def desired_policies() -> tuple[list[str], list[PolicyState]]:
+    """The regions the workshops need, and the policies the sandbox OU should carry; refused if one is too big."""
     regions = allowed_regions()
-    desired = guardrails_document(
-        regions=regions, role_name=settings.CPP_SANDBOX_ROLE_NAME, boundaries=boundary_policies()
-    )
-    _check_size(desired)
+    role_name = settings.CPP_SANDBOX_ROLE_NAME
+    policies = [
+        PolicyState(
+            POLICY_NAME,
+            POLICY_DESCRIPTION,
+            guardrails_document(regions=regions, role_name=role_name, boundaries=boundary_policies()),
+        ),
+        PolicyState(COMMITMENTS_POLICY_NAME, COMMITMENTS_POLICY_DESCRIPTION, commitments_document(role_name=role_name)),
+    ]
+    for policy in policies:
+        _check_size(policy)
+    return regions, policies
+
+
+def guardrails_inspect() -> GuardrailsState:
+    """Read the policies, their attachments and the root's policy types from AWS; changes nothing."""
+    ou_id = _sandbox_ou_id()
+    regions, policies = desired_policies()
     with _aws_errors(ou_id):
         organizations = hub_client("organizations")
         organizations.describe_organizational_unit(OrganizationalUnitId=ou_id)
@@ -285,18 +253,23 @@ def guardrails_inspect() -> GuardrailsState:
             ou_id=ou_id,
             root_id=root["Id"],
             regions=regions,
-            desired=desired,
             policy_type_enabled=_type_enabled(root),
+            policies=policies,
         )
-        summary = _find_policy(organizations)
-        if summary is not None:
-            state.policy_id = summary["Id"]
-            content = organizations.describe_policy(PolicyId=state.policy_id)["Policy"]["Content"]
+        found = _find_policies(organizations)
+        attached = _policies_attached_to(organizations, ou_id)
+        for policy in policies:
+            summary = found.get(policy.name)
+            if summary is None:
+                continue
+            policy.policy_id = summary["Id"]
+            content = organizations.describe_policy(PolicyId=policy.policy_id)["Policy"]["Content"]
             try:
-                state.current = json.loads(content)
+                policy.current = json.loads(content)
             except ValueError:
-                state.current_raw = content
-            state.attached = state.policy_id in _policies_attached_to(organizations, ou_id)
+                policy.current_raw = content
+            policy.attached = policy.policy_id in attached
+        _check_room(state, attached)
     return state
 
 
@@ -311,19 +284,20 @@ def guardrails_apply(*, dry_run: bool = False) -> GuardrailsReport:
         if not state.policy_type_enabled:
             _enable_policy_type(organizations, state.root_id)
             report.done.append(_("enabled service control policies on the root %(root)s") % {"root": state.root_id})
-        content = policy_json(state.desired)
-        if state.policy_id is None:
-            policy_id = _create_policy(organizations, content)
-            report.done.append(_("created the policy %(name)s (%(id)s)") % {"name": POLICY_NAME, "id": policy_id})
-        else:
-            policy_id = state.policy_id
-            if state.current != state.desired:
-                organizations.update_policy(PolicyId=policy_id, Content=content)
-                report.done.append(_("updated the content of %(name)s") % {"name": POLICY_NAME})
-        if not state.attached:
-            with _already(organizations, "DuplicatePolicyAttachmentException"):
-                organizations.attach_policy(PolicyId=policy_id, TargetId=state.ou_id)
-            report.done.append(_("attached it to %(ou)s") % {"ou": state.ou_id})
+        for policy in state.policies:
+            content = policy_json(policy.desired)
+            if policy.policy_id is None:
+                policy_id = _create_policy(organizations, policy, content)
+                report.done.append(_("created the policy %(name)s (%(id)s)") % {"name": policy.name, "id": policy_id})
+            else:
+                policy_id = policy.policy_id
+                if policy.current != policy.desired:
+                    organizations.update_policy(PolicyId=policy_id, Content=content)
+                    report.done.append(_("updated the content of %(name)s") % {"name": policy.name})
+            if not policy.attached:
+                with _already(organizations, "DuplicatePolicyAttachmentException"):
+                    organizations.attach_policy(PolicyId=policy_id, TargetId=state.ou_id)
+                report.done.append(_("attached %(name)s to %(ou)s") % {"name": policy.name, "ou": state.ou_id})
     log.info("guardrails on %s: %s (regions %s)", state.ou_id, "; ".join(report.done), ", ".join(state.regions))
     return report
 
@@ -354,12 +328,25 @@ def _sandbox_ou_id() -> str:
     return ou_id
 
 
-def _check_size(document: dict) -> None:
-    size = len(policy_json(document))
-    if size > MAX_POLICY_CHARACTERS:
+def _check_size(policy: PolicyState) -> None:
+    if policy.size > MAX_POLICY_CHARACTERS:
         raise GuardrailsError(
-            _("The guardrails policy would be %(size)d characters; AWS allows %(max)d.")
-            % {"size": size, "max": MAX_POLICY_CHARACTERS}
+            _("The policy %(name)s would be %(size)d characters; AWS allows %(max)d. Nothing was changed.")
+            % {"name": policy.name, "size": policy.size, "max": MAX_POLICY_CHARACTERS}
+        )
+
+
+def _check_room(state: GuardrailsState, attached: set[str]) -> None:
+    # Someone else's SCPs on the OU count against AWS's five too: attaching past them would fail half-way.
+    ours = {p.policy_id for p in state.policies if p.policy_id}
+    needed = len(attached - ours) + len(state.policies)
+    if needed > MAX_POLICIES_ON_THE_OU:
+        raise GuardrailsError(
+            _(
+                "The sandbox OU %(ou)s would carry %(n)d service control policies; AWS allows %(max)d. Detach "
+                "one that is not the portal's (FullAWSAccess stays). Nothing was changed."
+            )
+            % {"ou": state.ou_id, "n": needed, "max": MAX_POLICIES_ON_THE_OU}
         )
 
 
@@ -367,12 +354,15 @@ def _type_enabled(root: dict) -> bool:
     return any(t["Type"] == POLICY_TYPE and t["Status"] == "ENABLED" for t in root.get("PolicyTypes", []))
 
 
-def _find_policy(organizations) -> dict | None:
+def _find_policies(organizations) -> dict[str, dict]:
+    """The portal's policies that exist, by name."""
+    names = {POLICY_NAME, COMMITMENTS_POLICY_NAME}
+    found = {}
     for page in organizations.get_paginator("list_policies").paginate(Filter=POLICY_TYPE):
         for summary in page["Policies"]:
-            if summary["Name"] == POLICY_NAME:
-                return summary
-    return None
+            if summary["Name"] in names:
+                found[summary["Name"]] = summary
+    return found
 
 
 def _policies_attached_to(organizations, target_id: str) -> set[str]:
@@ -394,15 +384,15 @@ def _enable_policy_type(organizations, root_id: str) -> None:
     )
 
 
-def _create_policy(organizations, content: str) -> str:
+def _create_policy(organizations, policy: PolicyState, content: str) -> str:
     try:
         answer = organizations.create_policy(
-            Name=POLICY_NAME, Description=POLICY_DESCRIPTION, Type=POLICY_TYPE, Content=content
+            Name=policy.name, Description=policy.description, Type=POLICY_TYPE, Content=content
         )
         return answer["Policy"]["PolicySummary"]["Id"]
     except organizations.exceptions.DuplicatePolicyException:
         # Another apply (the admin button and a stage change at once) created it first.
-        summary = _find_policy(organizations)
+        summary = _find_policies(organizations).get(policy.name)
         if summary is None:
             raise
         organizations.update_policy(PolicyId=summary["Id"], Content=content)
