@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.urls import reverse
 
-from notifications.checks import ses_events_only_from_trusted_topics
 from notifications.models import EmailKind, EmailStatus, OutboundEmail, SuppressedAddress
 from notifications.services import email_enqueue
 
@@ -21,6 +20,12 @@ pytestmark = pytest.mark.django_db
 
 OUR_TOPIC = "arn:aws:sns:eu-west-1:123456789012:cpp-ses-events"
 SOMEONE_ELSES_TOPIC = "arn:aws:sns:eu-west-1:999999999999:not-ours"
+
+
+def ses_events_only_from_trusted_topics():
+    from notifications.checks import ses_events_only_from_trusted_topics as check
+
+    return check()
 
 
 class TestTheSesBackendNeedsTrustedTopics:
