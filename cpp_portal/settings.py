@@ -240,6 +240,8 @@ AWS_SES_REGION_ENDPOINT_URL = (
     env.str("AWS_SES_REGION_ENDPOINT_URL", default=env.str("AWS_ENDPOINT_URL", default="")) or None
 )
 AWS_SES_CONFIGURATION_SET = env.str("AWS_SES_CONFIGURATION_SET", default="") or None
+# The SNS topics whose events the webhook takes; django-ses takes any topic while this is empty,
+# so with SES on it is required (notifications.checks refuses to start without it).
 AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list("AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS", default=[])
 # The outbox keeps the rate itself, shared by every worker; django-ses's own throttle is per process.
 AWS_SES_AUTO_THROTTLE = None

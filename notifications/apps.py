@@ -7,4 +7,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from notifications import receivers  # noqa: F401  (connects the SES event receivers)
+        from notifications import checks, receivers  # noqa: F401  (registers the checks, connects the SES event receivers)

@@ -1,6 +1,7 @@
 """The email outbox: every email is a row before it is sent, and suppressed addresses."""
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,41 @@ class EmailKind(models.TextChoices):
     WORKSHOP_CHANGED = "workshop_changed", _("Workshop date or place changed")
     AM_DIGEST = "am_digest", _("Account Manager digest")
     POOL_SHORTFALL = "pool_shortfall", _("Sandbox pool too small")
+
+    @property
+    def carries_key(self) -> bool:
+        """Whether its link signs the reader in or acts for them (see CARRIES_KEY)."""
+        return CARRIES_KEY[self]
+
+
+# Does an email of this kind carry someone's key: a link that signs its reader in, or acts for
+# them? Such bodies are sealed in the outbox and never shown to staff where real mail is sent
+# (notifications.sealing). Every kind answers here, once: a kind left out stops the import.
+CARRIES_KEY: dict[str, bool] = {
+    EmailKind.MAGIC_LINK: True,  # signs in
+    # allauth's password-reset link sets a staff member's password; its other notices ride along.
+    EmailKind.ACCOUNT_MESSAGE: True,
+    # The AM's invitation link is made to be passed on: it registers newcomers, it signs nobody in.
+    EmailKind.INVITATION: False,
+    EmailKind.CUSTOMER_INVITATION: False,
+    EmailKind.REGISTRATION_CONFIRMED: False,
+    EmailKind.WAITLISTED: False,
+    EmailKind.PROMOTED: False,
+    EmailKind.REMINDER_WEEK: False,
+    EmailKind.REMINDER_DAY: False,
+    EmailKind.ACCOUNT_READY: True,  # signs in as the attendee on their credentials page, for a day
+    EmailKind.SURVEY: True,  # answers the survey as the attendee, for 30 days
+    EmailKind.REGISTRATION_CANCELLED: False,
+    EmailKind.WORKSHOP_CANCELLED: False,
+    EmailKind.WORKSHOP_CHANGED: False,
+    EmailKind.AM_DIGEST: False,
+    EmailKind.POOL_SHORTFALL: False,
+}
+if _unanswered := sorted(set(EmailKind.values) - set(CARRIES_KEY)):
+    raise ImproperlyConfigured(
+        f"notifications.models.CARRIES_KEY must say whether {', '.join(_unanswered)} carry a key."
+    )
+KEY_KINDS = frozenset(kind for kind, carries in CARRIES_KEY.items() if carries)
 
 
 # Lower goes first. Sign-in links expire in minutes, so they jump every queue.
@@ -50,6 +86,9 @@ class OutboundEmail(models.Model):
     body_html = models.TextField(_("HTML"), blank=True)
     # A calendar invite sent with the email (iCalendar text), if any.
     calendar = models.TextField(_("calendar invite"), blank=True)
+    # The bodies of a kind that carries a key, encrypted (notifications.sealing); body_text and
+    # body_html stay empty for those. Never shown, never searched: not a form field.
+    sealed_bodies = models.TextField(_("sealed bodies"), blank=True, editable=False)
     workshop = models.ForeignKey(
         "workshops.Workshop", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
@@ -75,6 +114,8 @@ class OutboundEmail(models.Model):
             # The sender's question: what is queued and due, most urgent first.
             models.Index(fields=["status", "priority", "scheduled_at"], name="outbox_due_idx"),
             models.Index(fields=["status", "claimed_at"], name="outbox_claimed_idx"),
+            # SES's bounces and complaints name the message they are about.
+            models.Index(fields=["provider_message_id"], name="outbox_provider_id_idx"),
         ]
 
     def __str__(self):

@@ -14,3 +14,10 @@ def outbox_list(*, status: str = "", kind: str = "", search: str = "") -> QueryS
     if search:
         emails = emails.filter(Q(to__icontains=search) | Q(subject__icontains=search))
     return emails.order_by("-created_at", "-pk")
+
+
+def message_recipients(*, provider_message_id: str) -> set[str]:
+    """The addresses the outbox sent the provider's message `provider_message_id` to (none if it did not)."""
+    if not provider_message_id:
+        return set()
+    return set(OutboundEmail.objects.filter(provider_message_id=provider_message_id).values_list("to", flat=True))

@@ -5,6 +5,9 @@ An email is a row before it is anything else. A sender claims a due row with
 two workers never take the same row; the send happens outside any transaction; the result is
 written only if the row is still ours. A worker that dies mid-send leaves the row `sending`,
 and the sweeper hands it back after STALE_AFTER.
+
+The bodies of an email that carries someone's key are stored sealed (notifications.sealing):
+only the sender opens them, to build the message it hands to the backend.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications import sealing
 from notifications.models import (
     DEFAULT_PRIORITY,
     PRIORITY,
@@ -93,8 +97,7 @@ def email_enqueue(
         "kind": kind,
         "to": to.strip().lower(),
         "subject": subject.strip()[:300],
-        "body_text": body_text,
-        "body_html": body_html,
+        **sealing.body_fields(kind=kind, body_text=body_text, body_html=body_html),
         "language": language,
         "scheduled_at": scheduled_at or timezone.now(),
         "workshop_id": workshop_id,
@@ -159,6 +162,18 @@ def _kick_senders() -> None:
         log.warning("outbox: could not start a sender now, the dispatcher will: %s: %s", type(error).__name__, error)
 
 
+def email_rerender(*, email_id: int, kind: str, subject: str, body_text: str, body_html: str, scheduled_at) -> bool:
+    """Give a still-queued email new words and a new time (a workshop moved); False if it has left."""
+    return bool(
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
+            scheduled_at=scheduled_at,
+            subject=subject.strip()[:300],
+            **sealing.body_fields(kind=kind, body_text=body_text, body_html=body_html),
+            updated_at=timezone.now(),
+        )
+    )
+
+
 def email_cancel(*, key: str, reason: str) -> bool:
     """Withdraw a queued email; False if it has already left (or never existed)."""
     return bool(
@@ -192,6 +207,9 @@ def _claim(*, email_id: int | None = None) -> OutboundEmail | None:
 def _finish(email: OutboundEmail, **changes) -> bool:
     # Only the claim that sent it may record the outcome: a swept and reclaimed row is not ours.
     changes["updated_at"] = timezone.now()
+    if changes["status"] != EmailStatus.QUEUED and not sealing.kept_after_sending():
+        # Sent, failed for good or cancelled: nothing sends it again, so its key has no reason to stay, even sealed.
+        changes["sealed_bodies"] = ""
     return bool(
         OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING, claimed_at=email.claimed_at).update(
             **changes
@@ -213,15 +231,16 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+    body_text, body_html = sealing.bodies(email)
     message = EmailMultiAlternatives(
         subject=email.subject,
-        body=email.body_text,
+        body=body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
         headers={"X-CPP-Email-Key": email.key[:200]},
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if body_html:
+        message.attach_alternative(body_html, "text/html")
     if email.calendar:
         # Calendar apps read the method from the MIME type as well as from the file.
         method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in email.calendar else "REQUEST"
@@ -247,8 +266,14 @@ def _send_claimed(email: OutboundEmail, connection) -> str:
             f"{': ' + suppressed.detail if suppressed.detail else ''}).",
         )
         return EmailStatus.CANCELLED
+    try:
+        message = _message(email)
+    except sealing.SealBroken as error:
+        # SECRET_KEY changed with no fallback for the old one: no retry will open it either.
+        _finish(email, status=EmailStatus.FAILED, last_error=str(error))
+        log.error("email %s failed: %s", email.pk, error)
+        return EmailStatus.FAILED
     wait_for_slot(RATE_LIMIT_NAME, settings.CPP_EMAIL_MAX_PER_SECOND)
-    message = _message(email)
     try:
         connection.send_messages([message])
     except Exception as error:

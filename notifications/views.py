@@ -1,6 +1,5 @@
 """The staff outbox: every email the portal queued, its status, and the email as sent."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -8,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts import roles
+from notifications import sealing
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
 from notifications.selectors import outbox_list
 
@@ -17,12 +17,6 @@ def _staff_only(request) -> None:
     # anyone else so the page's existence tells them nothing.
     if not roles.is_solutions_architect(request.user):
         raise Http404
-
-
-def links_visible(email: OutboundEmail) -> bool:
-    """Sign-in links are someone's key: staff read them only where nothing is really sent."""
-    personal = email.kind in (EmailKind.MAGIC_LINK, EmailKind.ACCOUNT_MESSAGE)
-    return not personal or settings.EMAIL_BACKEND == settings.OUTBOX_ONLY_BACKEND
 
 
 @login_required
@@ -42,7 +36,7 @@ def outbox(request):
             "q": search,
             "statuses": EmailStatus.choices,
             "kinds": EmailKind.choices,
-            "kept_in_app": settings.EMAIL_BACKEND == settings.OUTBOX_ONLY_BACKEND,
+            "kept_in_app": sealing.outbox_only(),
         },
     )
 
@@ -51,7 +45,14 @@ def outbox(request):
 def outbox_email(request, email_id: int):
     _staff_only(request)
     email = get_object_or_404(OutboundEmail.objects.select_related("workshop", "recipient"), pk=email_id)
-    return render(request, "notifications/outbox_email.html", {"email": email, "show_body": links_visible(email)})
+    # A key-carrying email's bodies are opened only where nothing is really sent (sealing).
+    show_body = sealing.shown_to_staff(email)
+    body_text, body_html = sealing.bodies(email) if show_body else ("", "")
+    return render(
+        request,
+        "notifications/outbox_email.html",
+        {"email": email, "show_body": show_body, "body_text": body_text, "has_html": bool(body_html)},
+    )
 
 
 @login_required
@@ -60,9 +61,10 @@ def outbox_email_html(request, email_id: int):
     """The HTML body alone, for the sandboxed frame on the email's page."""
     _staff_only(request)
     email = get_object_or_404(OutboundEmail, pk=email_id)
-    if not links_visible(email):
+    if not sealing.shown_to_staff(email):
         raise Http404
-    response = render(request, "notifications/outbox_email_frame.html", {"email": email})
+    _body_text, body_html = sealing.bodies(email)
+    response = render(request, "notifications/outbox_email_frame.html", {"body_html": body_html})
     # The body is our own rendering, but it is still an email: no scripts, no forms.
     response["Content-Security-Policy"] = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
     return response

@@ -170,12 +170,13 @@ def _refresh(email: OutboundEmail, registration, *, scheduled_at) -> None:
     rendered = render_email(
         kind=email.kind, language=registration.attendee.preferred_language, context=_context(registration)
     )
-    OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).update(
-        scheduled_at=scheduled_at,
-        subject=rendered.subject[:300],
+    services.email_rerender(
+        email_id=email.pk,
+        kind=email.kind,
+        subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,
-        updated_at=timezone.now(),
+        scheduled_at=scheduled_at,
     )
 
 

@@ -153,7 +153,7 @@ def _steps(*, people: QuerySet[User], workshops: QuerySet[Workshop]) -> list[_St
         | Q(kind=EmailKind.AM_DIGEST, workshop__in=registrations.values("workshop"))
         | Q(kind__in=WORKSHOP_WIDE_KINDS, workshop__in=workshops)
     )
-    blank_email = Q(to="", subject="", body_text="", body_html="", calendar="", last_error="")
+    blank_email = Q(to="", subject="", body_text="", body_html="", sealed_bodies="", calendar="", last_error="")
     invitees = OutboundEmail.objects.filter(kind=EmailKind.CUSTOMER_INVITATION, workshop__in=workshops).values("to")
     # A suppression only stops sending to an address; once the address is gone from every other
     # table nothing can be sent to it, and a hash kept instead would still identify the person
@@ -187,6 +187,7 @@ def _steps(*, people: QuerySet[User], workshops: QuerySet[Workshop]) -> list[_St
                 "subject": "",
                 "body_text": "",
                 "body_html": "",
+                "sealed_bodies": "",
                 "calendar": "",
                 "last_error": "",
                 "updated_at": now,

@@ -69,6 +69,13 @@ def sns_notification(message: dict) -> str:
     )
 
 
+def sent_by_the_portal(to: str, message_id: str = "m1") -> OutboundEmail:
+    """An email the portal sent, as SES's events will name it (by SES's MessageId)."""
+    email = queue(to=to, key=f"sent:{message_id}:{to}")
+    OutboundEmail.objects.filter(pk=email.pk).update(status=EmailStatus.SENT, provider_message_id=message_id)
+    return email
+
+
 @pytest.fixture
 def unsigned_events(settings):
     # The signature check is django-ses's own and well tested there; these tests post unsigned events.
@@ -77,6 +84,7 @@ def unsigned_events(settings):
 
 
 def test_a_hard_bounce_suppresses_the_address(client, unsigned_events):
+    sent_by_the_portal("gone@example.com")
     event = {
         "eventType": "Bounce",
         "mail": {"messageId": "m1"},
@@ -98,6 +106,7 @@ def test_a_hard_bounce_suppresses_the_address(client, unsigned_events):
 
 
 def test_a_soft_bounce_suppresses_nothing(client, unsigned_events):
+    sent_by_the_portal("full@example.com")
     event = {
         "eventType": "Bounce",
         "mail": {"messageId": "m1"},
@@ -108,6 +117,7 @@ def test_a_soft_bounce_suppresses_nothing(client, unsigned_events):
 
 
 def test_a_complaint_suppresses_the_address(client, unsigned_events):
+    sent_by_the_portal("angry@example.com")
     event = {
         "notificationType": "Complaint",
         "mail": {"messageId": "m1"},

@@ -13,7 +13,8 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from accounts.models import User
-from notifications.models import OutboundEmail
+from notifications.models import EmailKind, OutboundEmail
+from notifications.services import email_enqueue
 from privacy import services
 from privacy.models import AnonymisationRun
 from tests import factories
@@ -175,6 +176,23 @@ class TestTheNightlyRun:
         assert {session["_auth_user_id"] for session in sessions} == {str(programme.kept.pk)}
         assert not OutboundEmail.objects.exclude(to="").filter(recipient__in=programme.due).exists()
         assert SurveyAnswer.objects.get(registration__attendee=zorbalina).satisfaction == 5
+
+    def test_a_sealed_email_loses_its_sealed_body_too(self):
+        # Emails that carry a key keep their bodies sealed (notifications.sealing), not in body_text.
+        programme = seed_programme()
+        zorbalina = programme.due[0]
+        survey = email_enqueue(
+            key="survey:sealed-test",
+            kind=EmailKind.SURVEY,
+            to=zorbalina.email,
+            subject="How was it?",
+            body_text="Tell us: https://portal.example.com/survey/1/?token=abc",
+            recipient_id=zorbalina.pk,
+        )
+        assert survey.sealed_bodies
+        services.customers_anonymise(trigger=AnonymisationRun.Trigger.SCHEDULE)
+        survey.refresh_from_db()
+        assert (survey.to, survey.body_text, survey.sealed_bodies) == ("", "", "")
 
     def test_a_customer_with_a_workshop_still_within_retention_is_left_alone(self):
         programme = seed_programme()

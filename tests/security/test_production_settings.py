@@ -73,6 +73,30 @@ def test_check_deploy_is_clean_in_a_production_environment(tmp_path):
     assert "WARNINGS" not in output and "ERRORS" not in output, output
 
 
+SES = {"EMAIL_BACKEND": "django_ses.SESBackend", "DEFAULT_FROM_EMAIL": "CPP Portal <cpp@portal.example.com>"}
+
+
+def test_check_deploy_is_clean_when_sending_through_ses_with_the_portals_topic(tmp_path):
+    topic = "arn:aws:sns:eu-west-1:123456789012:cpp-ses-events"
+    result = run(
+        tmp_path,
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **SES,
+        AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS=topic,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNINGS" not in output and "ERRORS" not in output, output
+
+
+def test_sending_through_ses_without_trusted_topics_refuses_to_start(tmp_path):
+    # migrate runs the checks, and the compose stack starts nothing before migrate has succeeded.
+    for command in (["check", "--deploy"], ["migrate", "--check"]):
+        result = run(tmp_path, ["manage.py", *command], **SES)
+        assert result.returncode != 0
+        assert "notifications.E001" in result.stderr and "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS" in result.stderr
+
+
 def test_production_cookies_are_secure_and_the_session_cookie_is_out_of_reach_of_scripts(tmp_path):
     got = settings_of(tmp_path)
     assert got["debug"] is False
