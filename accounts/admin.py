@@ -220,6 +220,8 @@ class CustomerOrganisationAdmin(admin.ModelAdmin):
             # An AM's organisations are theirs by definition: they can neither give one away nor
             # take one from a colleague.
             obj.account_manager = request.user
+        if not change:
+            obj.origin = CustomerOrganisation.Origin.STAFF  # never a sole trader's own name to anonymise
         super().save_model(request, obj, form, change)
 
     @admin.display(description=_("members"), ordering="member_count")

@@ -113,6 +113,12 @@ def normalise_organisation_name(name: str) -> str:
 
 
 class CustomerOrganisation(models.Model):
+    class Origin(models.TextChoices):
+        # A customer types their company's name on their profile; no match, and it is created.
+        TYPED = "typed", _("typed by its first member")
+        # An Account Manager (or an SA) adds it in the admin, for the customers they bring.
+        STAFF = "staff", _("created by staff")
+
     name = models.CharField(_("name"), max_length=200)
     normalised_name = models.CharField(max_length=200, unique=True, editable=False)
     country = CountryField(_("country"), blank=True)
@@ -125,6 +131,9 @@ class CustomerOrganisation(models.Model):
         related_name="customer_organisations",
         limit_choices_to={"groups__name": roles.ACCOUNT_MANAGERS},
     )
+    # Who made it decides what GDPR does with it: one a customer typed and no one else ever
+    # belonged to names that person (a sole trader), and goes with them (privacy/services.py).
+    origin = models.CharField(_("origin"), max_length=8, choices=Origin.choices, default=Origin.TYPED, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ emails kept in the app. DATABASE_URL, REDIS_URL and real AWS settings make it ru
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -52,12 +53,17 @@ INSTALLED_APPS = [
     "cleaner",
     "privacy",
     "django_htmx",
+    "csp",
     "staff",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files need no policy), before the rest: every page, the 503 and
+    # error pages included, leaves with both headers.
+    "csp.middleware.CSPMiddleware",
+    "cpp_portal.headers.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,6 +230,55 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # owner can make and hardly undo: not a default of one site on it.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site only,
+# no inline script, no inline style, no eval. Pages keep their JavaScript in static/ and pass
+# data to it in data-* attributes; htmx is told not to inject its indicator <style> (staff/base.html).
+# frame-ancestors repeats X_FRAME_OPTIONS for browsers that read only CSP. Two views set a policy
+# of their own, which this one never overwrites: the outbox's email frame (stricter, and framed by
+# the outbox page) and the credentials page (this policy with frame-ancestors pinned to 'none').
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # The admin's and the charts' images are files or inline SVG; data: for the admin's icons.
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+# Permissions-Policy (cpp_portal/headers.py): every powerful feature off, except what the portal
+# uses: WebAuthn (security keys and passkeys for staff sign-in) and writing to the clipboard (the
+# copy buttons), both for this site only.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "clipboard-read": [],
+    "clipboard-write": ["self"],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 
 # --- Email ---------------------------------------------------------------------------------
 # Every email goes through the outbox (notifications/); this backend is what finally sends it.

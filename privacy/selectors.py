@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import CustomerOrganisation, User
 from notifications.models import OutboundEmail, SuppressedAddress
 from workshops.models import (
     ACTIVE_STAGES,
@@ -26,6 +26,42 @@ from workshops.models import (
 # An anonymised person's email is `anonymised-<id>@` this reserved domain (RFC 2606): unique, valid
 # for the field, never deliverable, and the mark by which a later run knows the person is done.
 PLACEHOLDER_DOMAIN = "anonymised.invalid"
+
+
+# An anonymised organisation's normalised name: a leading space, which normalise_organisation_name
+# never leaves, so no company a customer types can ever match it (or collide with it).
+ORGANISATION_PLACEHOLDER_PREFIX = " anonymised-organisation-"
+
+
+def sole_trader_organisations(people: QuerySet[User]) -> QuerySet[CustomerOrganisation]:
+    """Organisations a customer typed whose one and only member ever is among `people`, not yet anonymised.
+
+    A member ever: anyone whose profile names the organisation now, or whom any registration
+    records at it (a registration keeps the organisation of its day). One person and no other,
+    across both, and the name is likely theirs (a sole trader's): it goes with them. An
+    organisation staff created is a company the AM knows, never a person's name, and stays.
+    Lazy, as customers_due: the smallest and largest member id of each organisation, from both
+    sources, are subqueries; they are equal exactly when there is one member.
+    """
+    profiles = User.objects.filter(organisation=OuterRef("pk")).order_by().values("organisation")
+    registrations = Registration.objects.filter(organisation=OuterRef("pk")).order_by().values("organisation")
+
+    def ends(aggregate, field: str, rows: QuerySet) -> Subquery:
+        return Subquery(rows.annotate(end=aggregate(field)).values("end"))
+
+    first_profile, last_profile = ends(Min, "pk", profiles), ends(Max, "pk", profiles)
+    first_attendee, last_attendee = ends(Min, "attendee", registrations), ends(Max, "attendee", registrations)
+    return (
+        CustomerOrganisation.objects.filter(origin=CustomerOrganisation.Origin.TYPED)
+        .exclude(normalised_name__startswith=ORGANISATION_PLACEHOLDER_PREFIX)
+        .alias(
+            # Least and Greatest are NULL when any argument is: an organisation with members on one
+            # side only takes that side's ends for both.
+            first_member=Least(Coalesce(first_profile, first_attendee), Coalesce(first_attendee, first_profile)),
+            last_member=Greatest(Coalesce(last_profile, last_attendee), Coalesce(last_attendee, last_profile)),
+        )
+        .filter(first_member=F("last_member"), first_member__in=people.order_by().values("pk"))
+    )
 
 
 def anonymised_q(prefix: str = "") -> Q:

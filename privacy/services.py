@@ -10,6 +10,9 @@ Where personal data lives, table by table, and what happens to it:
 
 - accounts_user: names, email, job title, phone become placeholders; the person is deactivated with
   an unusable password. Country, organisation, language, consent version and dates stay.
+- accounts_customerorganisation: a sole trader's company (one a customer typed and nobody else
+  ever belonged to, see selectors.sole_trader_organisations) is likely their own name, so it becomes
+  `anonymised-organisation-<id>` with its last member; its country and AM stay. Others stay whole.
 - account_emailaddress, account_emailconfirmation (allauth): deleted.
 - django_session: the person's sessions are deleted, found by decoding them (see _session_keys).
 - notifications_outboundemail: recipient, subject, bodies, calendar invite and last error (which
@@ -45,7 +48,7 @@ from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import CustomerOrganisation, User
 from notifications.models import EmailKind, OutboundEmail, SuppressedAddress
 from privacy import selectors
 from privacy.models import AnonymisationRun
@@ -163,11 +166,13 @@ def _steps(*, people: QuerySet[User], workshops: QuerySet[Workshop]) -> list[_St
         Q(email__in=addresses)
         | (Q(email__in=invitees) & ~Q(email__in=User.objects.exclude(pk__in=people).values("email")))
     )
+    sole_traders = selectors.sole_trader_organisations(people)
     admin_log = LogEntry.objects.filter(
         _logged(User, people)
         | _logged(Registration, registrations)
         | _logged(OutboundEmail, outbox)
         | _logged(SuppressedAddress, suppressed)
+        | _logged(CustomerOrganisation, sole_traders)
     ).exclude(object_repr=REDACTED)
     placeholder = Concat(
         Value("anonymised-"),
@@ -205,6 +210,19 @@ def _steps(*, people: QuerySet[User], workshops: QuerySet[Workshop]) -> list[_St
             {"password_encrypted": "", "updated_at": now},
         ),
         _Step("stage_notes", StageChange.objects.filter(workshop__in=workshops).exclude(note=""), {"note": ""}),
+        # Before the people: a sole trader's organisation is found through its member, not yet changed.
+        # Its country, AM and every registration stay, so the statistics count it as before.
+        _Step(
+            "organisations",
+            sole_traders,
+            {
+                "name": Concat(Value("anonymised-organisation-"), Cast("pk", CharField()), output_field=CharField()),
+                "normalised_name": Concat(
+                    Value(selectors.ORGANISATION_PLACEHOLDER_PREFIX), Cast("pk", CharField()), output_field=CharField()
+                ),
+                "updated_at": now,
+            },
+        ),
         # Last: every step above finds the people by the details this one replaces.
         _Step(
             "people",

@@ -8,7 +8,6 @@ fragments of the same templates; every form also works as a plain POST without J
 
 from __future__ import annotations
 
-import csv
 from functools import partial, wraps
 
 from django.contrib import messages
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import roles
 from cleaner.selectors import cleanup_run_progress
+from cpp_portal.spreadsheets import csv_writer
 from notifications.models import EmailStatus
 from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
@@ -152,12 +152,6 @@ def workshop_detail(request, workshop_id: int):
     return _htmx_aware(render(request, "staff/workshop_detail.html", context))
 
 
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting like a formula would run in a spreadsheet: names and companies are typed by customers.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 @solutions_architects_only
 def attendees_csv(request, workshop_id: int):
@@ -166,7 +160,8 @@ def attendees_csv(request, workshop_id: int):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="workshop-{workshop.pk}-attendees.csv"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    # Names and companies are typed by customers: csv_writer keeps them from running as formulas.
+    writer = csv_writer(response)
     writer.writerow(
         [
             _("First name"),
@@ -190,8 +185,7 @@ def attendees_csv(request, workshop_id: int):
         credential = getattr(registration, "credential", None)
         company = registration.organisation or person.organisation
         writer.writerow(
-            _csv_cell(value)
-            for value in (
+            (
                 person.first_name,
                 person.last_name,
                 person.email,

@@ -7,8 +7,6 @@ page, where they see nobody else's.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -18,11 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import roles
+from cpp_portal.spreadsheets import csv_writer
 from stats import selectors
 from stats.charts import bar_chart
 
-# A cell that starts with one of these is a formula to a spreadsheet: prefixed so it stays text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -180,12 +177,6 @@ TABLES = {
 }
 
 
-def _cell(value) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return f"'{value}"
-    return value
-
-
 @require_GET
 @login_required
 def download(request, table: str):
@@ -200,7 +191,8 @@ def download(request, table: str):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"cpp-{table}-{year}" if year else f"cpp-{table}"
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    writer = csv.writer(response)
+    # Topic and AM names are typed by people: csv_writer keeps them from running as formulas.
+    writer = csv_writer(response)
     writer.writerow(header)
-    writer.writerows([_cell(value) for value in row] for row in rows)
+    writer.writerows(rows)
     return response

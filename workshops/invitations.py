@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from email.utils import parseaddr
+from email.utils import getaddresses
 
 from django.conf import settings
 from django.conf.locale import LANG_INFO
@@ -216,11 +216,30 @@ def _language_code(value: str) -> str | None:
     return None
 
 
-def _address(value: str) -> str:
-    # "Jane Doe <jane@example.com>", as mail programs copy it, is an address too.
-    if "<" in value:
-        value = parseaddr(value)[1] or value
-    return value.strip().lower()
+def _address(value: str) -> tuple[str, str]:
+    """The address a contact's email cell names, and a problem instead when it is not clear which.
+
+    A bare address, or "Name <address>" as mail programs copy it: the address is only ever what
+    stands between the one pair of angle brackets at the end. A name that holds an address itself
+    ('"Boss <boss@example.com>" <someone@else.example>') is refused, not guessed at: whoever reads
+    the list sees one address and the email would go to another. So is anything that does not
+    read one way only: two pairs of brackets, a bracket left open, text after it, two addresses.
+    """
+    value = value.strip()
+    if not any(mark in value for mark in '<>"'):
+        return value.lower(), ""
+    name, bracket, rest = value.rpartition("<")
+    if "@" in name:
+        return "", _("“%(value)s” has an address in its name: give the address alone.") % {"value": value}
+    address = rest[:-1].strip()
+    unclear = _("“%(value)s” is unclear: give the address alone, or as Name <address>.") % {"value": value}
+    if not bracket or not rest.endswith(">") or ">" in rest[:-1] or "<" in name or ">" in name:
+        return "", unclear
+    # What is between the brackets must be one address to email.utils as well (not "a@x, b@y").
+    # The name is not parsed: a spreadsheet drops its quotes, and "Doe, Jane" is still one name.
+    if getaddresses([f"<{address}>"]) != [("", address)]:
+        return "", unclear
+    return address.lower(), ""
 
 
 @dataclass(frozen=True)
@@ -248,18 +267,18 @@ def _contacts_validate(rows: list[ContactRow], *, default_language: str) -> tupl
             errors.append(RowError(row.line, row.problem))
             continue
         problems = []
-        email = _address(row.email)
-        try:
-            validate_email(email)
-        except ValidationError:
-            problems.append(_("“%(value)s” is not an email address.") % {"value": row.email or _("(empty)")})
+        email, problem = _address(row.email)
+        if not problem:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problem = _("“%(value)s” is not an email address.") % {"value": row.email or _("(empty)")}
+        if problem:
+            problems.append(problem)
+        elif email in first_line:
+            problems.append(_("%(email)s is already on line %(line)s.") % {"email": email, "line": first_line[email]})
         else:
-            if email in first_line:
-                problems.append(
-                    _("%(email)s is already on line %(line)s.") % {"email": email, "line": first_line[email]}
-                )
-            else:
-                first_line[email] = row.line
+            first_line[email] = row.line
         for name in (row.first_name, row.last_name):
             if "@" in name:
                 problems.append(_("Put one contact per line: “%(value)s” is in a name column.") % {"value": name})

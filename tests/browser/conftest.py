@@ -113,19 +113,27 @@ def screenshot(request) -> Callable:
 def new_page(browser, live_site, screenshot, request) -> Iterator[Callable]:
     """new_page(): a page in a fresh browser context (its own cookies), closed after the test.
 
-    Every static file a page asks for must load: a missing stylesheet fails the test.
+    Every static file a page asks for must load: a missing stylesheet fails the test. And nothing
+    may be refused by the Content-Security-Policy: a script or style it blocks fails the test too.
     """
     contexts = []
     broken_static: list[str] = []
+    refused_by_policy: list[str] = []
 
     def note_broken_static(response):
         if "/static/" in response.url and response.status >= 400:
             broken_static.append(f"{response.status} {response.url}")
 
+    def note_refused_by_policy(message):
+        # Chromium reports every CSP violation on the console ("Refused to execute inline script …").
+        if "Content Security Policy" in message.text:
+            refused_by_policy.append(f"{message.location.get('url', '')}: {message.text}")
+
     def make():
         context = browser.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         context.on("response", note_broken_static)
+        context.on("console", note_refused_by_policy)
         contexts.append(context)
         return context.new_page()
 
@@ -138,6 +146,7 @@ def new_page(browser, live_site, screenshot, request) -> Iterator[Callable]:
                 screenshot(page, f"failed-context{number}")
         context.close()
     assert not broken_static, f"static files did not load: {broken_static}"
+    assert not refused_by_policy, "refused by the Content-Security-Policy:\n" + "\n".join(refused_by_policy)
 
 
 @pytest.fixture

@@ -346,7 +346,8 @@ def test_the_run_page_shows_what_was_left_and_polls_only_while_running(client, f
 
     CleanupRun.objects.filter(pk=finished_run.pk).update(status=CleanupRun.Status.RUNNING)
     page = client.get(reverse("cleaner:run", args=[finished_run.pk])).content.decode()
-    assert reverse("cleaner:run_progress", args=[finished_run.pk]) in page and "setTimeout(poll, 2000)" in page
+    assert f'data-progress-url="{reverse("cleaner:run_progress", args=[finished_run.pk])}"' in page
+    assert 'data-poll-milliseconds="2000"' in page and "js/cleanup_run.js" in page
 
 
 def test_the_admin_shows_runs_read_only_and_its_actions_start_runs(client, pool, few_regions):

@@ -49,3 +49,25 @@ def test_cells_that_look_like_formulas_are_defused(sa_client, sa):
     register(workshop, 1, first_name='=HYPERLINK("http://evil")', last_name="+1", job_title="@SUM(A1)")
     (row,) = rows(sa_client.get(reverse("staff:attendees_csv", args=[workshop.pk])))[1:]
     assert row[0] == '\'=HYPERLINK("http://evil")' and row[1] == "'+1" and row[4] == "'@SUM(A1)"
+
+
+HOSTILE_JOB_TITLES = [
+    ("=1+1", "'=1+1"),
+    ("  =1+1", "'  =1+1"),
+    ("\u200b=1+1", "'\u200b=1+1"),
+    ("＝1+1", "'＝1+1"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("-2+3", "'-2+3"),
+    ("cmd|' /C calc'!A0", "'cmd|' /C calc'!A0"),
+    ("a\nb", "a b"),
+]
+
+
+@pytest.mark.parametrize(("typed", "cell"), HOSTILE_JOB_TITLES, ids=[repr(t) for t, _ in HOSTILE_JOB_TITLES])
+def test_a_job_title_a_spreadsheet_could_run_arrives_as_text_on_one_line(sa_client, sa, typed, cell):
+    workshop = open_workshop(owners=[sa])
+    register(workshop, 1, job_title=typed)
+    response = sa_client.get(reverse("staff:attendees_csv", args=[workshop.pk]))
+    assert len(response.content.decode().splitlines()) == 2  # the header and one attendee, whatever was typed
+    (row,) = rows(response)[1:]
+    assert row[4] == cell

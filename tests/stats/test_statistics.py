@@ -219,6 +219,20 @@ class TestCsv:
         cells = [row[0] for row in csv_rows(download(client, "topics"))]
         assert '\'=HYPERLINK("http://evil.example","x")' in cells
 
+    @pytest.mark.parametrize(
+        ("typed", "cell"),
+        [
+            ("  =1+1", "'  =1+1"),
+            ("\u200b=1+1", "'\u200b=1+1"),
+            ("＝1+1", "'＝1+1"),
+            ("cmd|' /C calc'!A0", "'cmd|' /C calc'!A0"),
+        ],
+    )
+    def test_a_topic_name_hiding_a_formula_behind_spaces_or_look_alikes_stays_text(self, client, typed, cell):
+        Topic.objects.filter(name="Data").update(name=typed)
+        cells = [row[0] for row in csv_rows(download(client, "topics"))]
+        assert cell in cells
+
 
 class TestQueryCount:
     """The page and its downloads cost the same number of queries for 10 rows as for 300."""

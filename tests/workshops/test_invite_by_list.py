@@ -134,6 +134,45 @@ class TestCustomersInvite:
             ("dana@example.com", "en"),
         ]
 
+    @pytest.mark.parametrize(
+        ("typed", "address"),
+        [
+            ("Name <a@b.com>", "a@b.com"),
+            ("<a@b.com>", "a@b.com"),
+            ("  Jane Doe <Jane.Doe@Example.com>  ", "jane.doe@example.com"),
+            ('"Doe, Jane" <jane@example.com>', "jane@example.com"),  # a spreadsheet drops the quotes
+        ],
+    )
+    def test_a_name_and_address_yields_the_address_alone(self, invitation, typed, address):
+        report = customers_invite(invitation=invitation, rows=[ContactRow(line=1, email=typed)])
+        assert report.ok and [e.to for e in customer_invitations()] == [address]
+
+    @pytest.mark.parametrize(
+        ("typed", "problem"),
+        [
+            ('"Evil <attacker@x.com>" <victim@y.com>', "has an address in its name: give the address alone."),
+            ("Evil <attacker@x.com> <victim@y.com>", "has an address in its name: give the address alone."),
+            ("a@b.com <c@d.com>", "has an address in its name: give the address alone."),
+            ("Jane <jane@example.com", "is unclear: give the address alone, or as Name <address>."),
+            ("Jane <jane@example.com> Doe", "is unclear: give the address alone, or as Name <address>."),
+            ("<a@b.com, c@d.com>", "is unclear: give the address alone, or as Name <address>."),
+            ('"jane@example.com"', "is unclear: give the address alone, or as Name <address>."),
+        ],
+    )
+    def test_an_entry_hiding_a_second_address_or_read_two_ways_is_refused_on_its_line(self, invitation, typed, problem):
+        rows = [ContactRow(line=1, email="ana@example.com"), ContactRow(line=2, email=typed)]
+        report = customers_invite(invitation=invitation, rows=rows)
+        assert errors_of(report) == [(2, f"“{typed}” {problem}")]
+        assert not customer_invitations().exists()
+
+    def test_a_pasted_entry_whose_quoted_name_holds_an_address_never_reaches_either(self, invitation):
+        # The list reader drops the quotes: what reaches the check is 'Evil <attacker@x.com> <victim@y.com>'.
+        rows = contacts_parse('ana@example.com\n"Evil <attacker@x.com>" <victim@y.com>\n')
+        report = customers_invite(invitation=invitation, rows=rows)
+        assert [line for line, _message in errors_of(report)] == [2]
+        assert "has an address in its name" in report.errors[0].message
+        assert not customer_invitations().exists()
+
     def test_an_empty_list_and_a_list_pasted_on_one_line_are_explained(self, invitation):
         assert errors_of(customers_invite(invitation=invitation, rows=contacts_parse("\n \n"))) == [
             (None, "The list has no contacts.")
@@ -162,7 +201,7 @@ class TestInvitePage:
         client.force_login(am)
         page = client.get(self.url(invitation)).content.decode()
         assert invitations.invitation_link(invitation) in page
-        assert "data-copy=" in page and "navigator.clipboard" in page
+        assert "data-copy=" in page and "js/copy_buttons.js" in page
         assert 'enctype="multipart/form-data"' in page
 
     def test_a_pasted_list_is_sent_and_the_count_shown(self, client, invitation, am):

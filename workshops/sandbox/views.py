@@ -18,6 +18,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from urllib.parse import urlencode
 
+from csp.constants import NONE
+from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,11 +46,14 @@ TEMPLATE = "workshops/credentials.html"
 
 def _sealed(response: HttpResponse) -> HttpResponse:
     """No cache, no frame, no Referer to other sites: the page or its link must leave no copy anywhere."""
-    # never_cache sets Cache-Control (with no-store); these cover framing in browsers that only
-    # read CSP, and keep the URL (which may carry a token) out of Referer headers to the console.
-    # Not "no-referrer": under it browsers send "Origin: null" with the page's own forms (sign in,
-    # reveal), which Django's CSRF check refuses.
-    response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    # never_cache sets Cache-Control (with no-store); the policy covers framing in browsers that
+    # only read CSP, and Referrer-Policy keeps the URL (which may carry a token) out of Referer
+    # headers to the console. Not "no-referrer": under it browsers send "Origin: null" with the
+    # page's own forms (sign in, reveal), which Django's CSRF check refuses.
+    # The site-wide policy (settings.CONTENT_SECURITY_POLICY) with frame-ancestors pinned here, so
+    # a change to the site's policy can never let this page be framed; the middleware leaves a
+    # header a view set alone, so this one is the page's whole policy.
+    response["Content-Security-Policy"] = build_policy(replace={"frame-ancestors": [NONE]})
     response["Referrer-Policy"] = "same-origin"
     return response
 

@@ -308,7 +308,10 @@ class Command(BaseCommand):
             ).first()
             if organisation is None:
                 organisation = CustomerOrganisation.objects.create(
-                    name=name, country=country, account_manager=User.objects.get(email=am_email)
+                    name=name,
+                    country=country,
+                    account_manager=User.objects.get(email=am_email),
+                    origin=CustomerOrganisation.Origin.STAFF,  # the AMs' own accounts, as if added in the admin
                 )
                 created.organisations += 1
             organisations[name] = organisation
