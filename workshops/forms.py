@@ -74,6 +74,36 @@ def _https_by_default(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+# The largest primary key a database column holds (a signed 64-bit integer). A forged choice past it
+# reached the database, which refused it with an error rather than a "no such choice" (SQLite raises
+# OverflowError): the form must say the choice is invalid before it asks.
+LARGEST_KEY = 2**63 - 1
+
+
+def _key_fits(value) -> bool:
+    try:
+        return abs(int(str(value).strip())) <= LARGEST_KEY
+    except ValueError:
+        return True  # not a number at all: Django's own check answers it as an invalid choice
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not _key_fits(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value:
+            if not _key_fits(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class WorkshopForm(forms.ModelForm):
     class Meta:
         model = Workshop
@@ -84,7 +114,13 @@ class WorkshopForm(forms.ModelForm):
             for name in section["fields"]
             if name not in WORKSHOP_READONLY
         ]
-        field_classes = {"aws_regions": StringListField, "attendee_policy_arns": StringListField}
+        field_classes = {
+            "aws_regions": StringListField,
+            "attendee_policy_arns": StringListField,
+            "topic": BoundedModelChoiceField,
+            "owners": BoundedModelMultipleChoiceField,
+            "account_managers": BoundedModelMultipleChoiceField,
+        }
         help_texts = {
             "aws_regions": _("One per line or separated by commas, e.g. eu-west-1, eu-central-1."),
             "attendee_policy_arns": _("One per line, e.g. arn:aws:iam::aws:policy/PowerUserAccess."),

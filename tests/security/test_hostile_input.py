@@ -327,6 +327,22 @@ def test_hostile_values_in_the_admin_workshop_form_get_errors_and_create_nothing
     check()
 
 
+@pytest.mark.parametrize("field", ["owners", "account_managers", "topic"])
+def test_a_choice_past_the_largest_key_is_an_invalid_choice_not_a_server_error(field):
+    # Hypothesis found it: owners=99999999999999999999 reached SQLite, which raised OverflowError (a 500).
+    sa = factories.SolutionsArchitectFactory()
+    client = Client()
+    client.force_login(sa)
+    forged = "99999999999999999999"
+    response = client.post(
+        reverse("admin:workshops_workshop_add"),
+        {**good_workshop(factories.TopicFactory(), sa), field: [forged] if field != "topic" else forged},
+    )
+    assert response.status_code == 200
+    assert "Please correct the error" in response.content.decode()
+    assert not Workshop.objects.exists()
+
+
 # --- Commands --------------------------------------------------------------------------------------
 
 
