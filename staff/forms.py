@@ -20,7 +20,8 @@ FIELDSETS = [
     for title, section in WORKSHOP_FIELDSETS
 ]
 FIELDSETS = [(title, names) for title, names in FIELDSETS if names]
-FIELDSETS[-1][1].append("permissions_boundary_arn")
+# The boundary sits with the rest of what attendees may do in AWS.
+next(names for title, names in FIELDSETS if "aws_regions" in names).append("permissions_boundary_arn")
 
 
 class StaffWorkshopForm(WorkshopForm):

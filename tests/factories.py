@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import CustomerOrganisation, User
 from workshops.models import Registration, RegistrationStatus, SandboxAccount, Stage, Topic, Workshop
+from workshops.sandbox import sizes
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -147,3 +148,11 @@ def registration_in(workshop: Workshop, *, attendee=None, status=RegistrationSta
         confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
         attended=attended,
     )
+
+
+# A workshop form's size fields as a browser submits them: the defaults it shows, one per line.
+SIZES_AS_SHOWN = {
+    "ec2_instance_types": "\n".join(sizes.DEFAULT_EC2_INSTANCE_TYPES),
+    "rds_instance_classes": "\n".join(sizes.DEFAULT_RDS_INSTANCE_CLASSES),
+    "sagemaker_instance_types": "\n".join(sizes.DEFAULT_SAGEMAKER_INSTANCE_TYPES),
+}

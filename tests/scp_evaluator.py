@@ -81,10 +81,26 @@ def _operator_holds(operator: str, key_values, policy_values: list[str]) -> bool
     return not hit if negated else hit
 
 
+def _qualified_holds(operator: str, key_values, policy_values: list[str]) -> bool:
+    # ForAnyValue / ForAllValues test each value of a multi-valued key on its own. An absent key
+    # makes ForAnyValue false and ForAllValues true (IAM's documented set operators).
+    qualifier, _, base = operator.partition(":")
+    if not base:
+        return _operator_holds(operator, key_values, policy_values)
+    if key_values is None:
+        return qualifier == "ForAllValues"
+    results = [_operator_holds(base, value, policy_values) for value in _listed(key_values)]
+    if qualifier == "ForAnyValue":
+        return any(results)
+    if qualifier == "ForAllValues":
+        return all(results)
+    raise AssertionError(f"the evaluator does not know the qualifier {qualifier}")
+
+
 def _conditions_hold(statement: dict, request: Request) -> bool:
     for operator, keys in statement.get("Condition", {}).items():
         for key, policy_values in keys.items():
-            if not _operator_holds(operator, request.key(key), [str(v) for v in _listed(policy_values)]):
+            if not _qualified_holds(operator, request.key(key), [str(v) for v in _listed(policy_values)]):
                 return False
     return True
 

@@ -61,6 +61,18 @@ WORKSHOP_FIELDSETS = (
     (_("Where"), {"fields": ("venue", "online_link")}),
     (_("Who"), {"fields": ("capacity", "attendees_per_account", "owners", "account_managers")}),
     (_("AWS"), {"fields": ("aws_regions", "attendee_policy_arns")}),
+    (
+        _("Instance sizes"),
+        {
+            "description": _("Attendees may launch only these sizes; the sandbox guardrails refuse every other."),
+            "fields": (
+                "ec2_instance_types",
+                "rds_instance_classes",
+                "sagemaker_instance_types",
+                "accelerated_instances_allowed",
+            ),
+        },
+    ),
     (_("Stage"), {"fields": ("stage", "accounts")}),
 )
 # Only the services change these; "accounts" is the count of the pool's reservations.
@@ -117,6 +129,9 @@ class WorkshopForm(forms.ModelForm):
         field_classes = {
             "aws_regions": StringListField,
             "attendee_policy_arns": StringListField,
+            "ec2_instance_types": StringListField,
+            "rds_instance_classes": StringListField,
+            "sagemaker_instance_types": StringListField,
             "topic": BoundedModelChoiceField,
             "owners": BoundedModelMultipleChoiceField,
             "account_managers": BoundedModelMultipleChoiceField,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from cpp_portal.aws import COMMERCIAL_REGIONS
+from workshops.sandbox import sizes
 
 # Accounts are handed out at most a week ahead; the beat task relies on this bound.
 MAX_LEAD_MINUTES = 7 * 24 * 60
@@ -130,6 +131,30 @@ class Workshop(models.Model):
         validators=[RegexValidator(IAM_POLICY_ARN)],
         help_text=_("Optional: an IAM policy that caps what attendees may do, whatever their policies grant."),
     )
+    # What attendees may launch (workshops.sandbox.sizes): the guardrails deny every other size.
+    ec2_instance_types = models.JSONField(
+        _("EC2 instance types"),
+        default=sizes.default_ec2_instance_types,
+        validators=[sizes.validate_ec2_instance_types],
+        help_text=_("The EC2 instance types attendees may launch; every other type is refused."),
+    )
+    rds_instance_classes = models.JSONField(
+        _("RDS instance classes"),
+        default=sizes.default_rds_instance_classes,
+        validators=[sizes.validate_rds_instance_classes],
+        help_text=_("The database instance classes attendees may create."),
+    )
+    sagemaker_instance_types = models.JSONField(
+        _("SageMaker instance types"),
+        default=sizes.default_sagemaker_instance_types,
+        validators=[sizes.validate_sagemaker_instance_types],
+        help_text=_("The SageMaker instance types attendees may use (“system” is Studio’s own)."),
+    )
+    accelerated_instances_allowed = models.BooleanField(
+        _("GPU and bare-metal sizes allowed"),
+        default=False,
+        help_text=_("An SA’s explicit choice: only then may the sizes above name GPU, accelerator or metal sizes."),
+    )
     provisioning_lead_minutes = models.PositiveIntegerField(
         _("provisioning lead time (minutes)"),
         default=120,
@@ -175,6 +200,7 @@ class Workshop(models.Model):
             errors["registration_deadline"] = _("Registration must close no later than the start.")
         if not self.venue.strip() and not self.online_link:
             errors["venue"] = _("Give a venue, an online link, or both.")
+        errors.update(sizes.accelerated_sizes_refusal(self))
         if errors:
             raise ValidationError(errors)
 

@@ -29,6 +29,7 @@ from notifications.models import EmailKind, OutboundEmail
 from staff.forms import InviteByListForm
 from tests import factories
 from tests.aws_fakes import fake_aws
+from tests.factories import SIZES_AS_SHOWN
 from workshops.invitations import contacts_parse, customers_invite, invitation_for
 from workshops.models import Credential, Invitation, Registration, SandboxAccount, StageChange, Topic, Workshop
 
@@ -296,6 +297,8 @@ def good_workshop(topic: Topic, sa: User) -> dict:
         "account_managers": [],
         "aws_regions": "eu-west-1",
         "attendee_policy_arns": "arn:aws:iam::aws:policy/PowerUserAccess",
+        # As the form shows them: the default sizes (workshops.sandbox.sizes).
+        **SIZES_AS_SHOWN,
         "stage_changes-TOTAL_FORMS": "0",
         "stage_changes-INITIAL_FORMS": "0",
         "stage_changes-MIN_NUM_FORMS": "0",

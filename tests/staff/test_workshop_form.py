@@ -7,7 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import EmailKind, OutboundEmail
-from tests.factories import SandboxAccountFactory, TopicFactory, WorkshopFactory, open_workshop, workshop_in
+from tests.factories import (
+    SIZES_AS_SHOWN,
+    SandboxAccountFactory,
+    TopicFactory,
+    WorkshopFactory,
+    open_workshop,
+    workshop_in,
+)
 from tests.staff.conftest import register
 from workshops.models import SandboxAccountState, Stage, Workshop
 
@@ -34,6 +41,8 @@ def form_data(sa, **changes) -> dict:
         "owners": [sa.pk],
         "aws_regions": "eu-west-1, eu-central-1",
         "attendee_policy_arns": "arn:aws:iam::aws:policy/PowerUserAccess",
+        # As the form shows them: the default sizes (workshops.sandbox.sizes).
+        **SIZES_AS_SHOWN,
         "permissions_boundary_arn": "",
     }
     data.update(changes)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from notifications.models import EmailKind, OutboundEmail
 from tests.factories import (
+    SIZES_AS_SHOWN,
     AccountManagerFactory,
     SandboxAccountFactory,
     SolutionsArchitectFactory,
@@ -78,6 +79,8 @@ def workshop_form(owner, **changes) -> dict:
         "owners": [owner.pk],
         "aws_regions": "eu-west-1, eu-central-1",
         "attendee_policy_arns": "arn:aws:iam::aws:policy/PowerUserAccess",
+        # As the form shows them: the default sizes (workshops.sandbox.sizes).
+        **SIZES_AS_SHOWN,
         # The audit inline is view-only, but its management form is part of the page.
         "stage_changes-TOTAL_FORMS": 0,
         "stage_changes-INITIAL_FORMS": 0,

@@ -16,8 +16,8 @@ from workshops import services
 from workshops.models import Stage
 from workshops.sandbox import guardrails
 from workshops.sandbox.guardrails import (
-    COMMITMENTS_POLICY_NAME,
     POLICY_NAME,
+    SPENDING_POLICY_NAME,
     GuardrailsError,
     guardrails_apply,
     guardrails_inspect,
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sandbox_ou]
 GUARDRAILS_PAGE = "admin:workshops_sandboxaccount_guardrails"
 # AWS attaches FullAWSAccess to every new OU; the guardrails deny on top of it and never detach it,
 # or everything in the sandboxes would be denied.
-ATTACHED = sorted(["FullAWSAccess", POLICY_NAME, COMMITMENTS_POLICY_NAME])
+ATTACHED = sorted(["FullAWSAccess", POLICY_NAME, SPENDING_POLICY_NAME])
 
 
 @pytest.fixture
@@ -340,4 +340,4 @@ def test_an_ou_without_room_for_the_policies_is_refused_and_nothing_changes(org,
     with pytest.raises(GuardrailsError, match="would carry 6 service control policies; AWS allows 5"):
         guardrails_apply()
     assert org.guardrail_policies() == []
-    assert COMMITMENTS_POLICY_NAME not in org.attached_to_ou()
+    assert SPENDING_POLICY_NAME not in org.attached_to_ou()

@@ -24,7 +24,7 @@ def attached(regions=REGIONS) -> list[list[dict]]:
     return sandbox_levels(
         [
             guardrails.guardrails_document(regions=regions, role_name=ROLE),
-            guardrails.commitments_document(role_name=ROLE),
+            guardrails.spending_document(role_name=ROLE),
         ]
     )
 
@@ -113,7 +113,7 @@ def test_services_are_allowed_by_their_iam_name_not_their_client_name():
 def test_both_policies_fit_with_every_region_and_ten_boundary_policies():
     boundaries = [f"arn:aws:iam::*:policy/workshops/attendee-boundary-{n:02d}" for n in range(10)]
     main = guardrails.guardrails_document(regions=sorted(COMMERCIAL_REGIONS), role_name="x" * 64, boundaries=boundaries)
-    for document in (main, guardrails.commitments_document(role_name="x" * 64)):
+    for document in (main, guardrails.spending_document(role_name="x" * 64)):
         assert len(guardrails.policy_json(document)) <= guardrails.MAX_POLICY_CHARACTERS
 
 
@@ -121,6 +121,55 @@ def test_every_commitment_group_is_denied_whole():
     denied = set(commitments.commitment_actions())
     for group, actions in commitments.COMMITMENT_ACTIONS.items():
         assert set(actions) <= denied, group
+
+
+# --- Instance sizes ------------------------------------------------------------------------------
+
+INSTANCE = "arn:aws:ec2:eu-west-1:111122223333:instance/*"
+VOLUME = "arn:aws:ec2:eu-west-1:111122223333:volume/*"
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        (Request("ec2:RunInstances", INSTANCE, context={"ec2:InstanceType": "p5.48xlarge"}), "ExplicitDeny"),
+        (Request("ec2:RunInstances", INSTANCE, context={"ec2:InstanceType": "m5.24xlarge"}), "ExplicitDeny"),
+        (Request("ec2:StartInstances", INSTANCE, context={"ec2:InstanceType": "g5.xlarge"}), "ExplicitDeny"),
+        (Request("ec2:RunInstances", INSTANCE, context={"ec2:InstanceType": "t3.micro"}), "Allow"),
+        (Request("ec2:RunInstances", INSTANCE, context={"ec2:InstanceType": "t4g.large"}), "Allow"),
+        # The same launch's volume carries no instance type: a negated test on it must not deny the launch.
+        (Request("ec2:RunInstances", VOLUME), "Allow"),
+        (
+            Request("autoscaling:CreateLaunchConfiguration", context={"autoscaling:InstanceType": "p4d.24xlarge"}),
+            "ExplicitDeny",
+        ),
+        (Request("rds:CreateDBInstance", context={"rds:DatabaseClass": "db.r6i.32xlarge"}), "ExplicitDeny"),
+        (Request("rds:CreateDBInstance", context={"rds:DatabaseClass": "db.t3.micro"}), "Allow"),
+        (Request("rds:CreateDBCluster"), "Allow"),  # an Aurora cluster's own call names no class
+        (
+            Request("sagemaker:CreateTrainingJob", context={"sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}),
+            "ExplicitDeny",
+        ),
+        (
+            Request(
+                "sagemaker:CreateEndpointConfig", context={"sagemaker:InstanceTypes": ["ml.m5.large", "ml.g5.48xlarge"]}
+            ),
+            "ExplicitDeny",
+        ),
+        (Request("sagemaker:CreateTrainingJob", context={"sagemaker:InstanceTypes": ["ml.m5.large"]}), "Allow"),
+        (Request("sagemaker:CreateApp", context={"sagemaker:InstanceTypes": ["system"]}), "Allow"),
+        (Request("sagemaker:CreateDomain"), "Allow"),
+    ],
+)
+def test_an_attendee_may_launch_only_the_sizes_a_workshop_allows(request_, expected):
+    assert decision(attached(), request_) == expected
+
+
+def test_the_access_role_may_stop_and_resize_anything_the_cleaner_finds():
+    big = Request(
+        "ec2:StartInstances", INSTANCE, principal_arn=ACCESS_ROLE, context={"ec2:InstanceType": "p5.48xlarge"}
+    )
+    assert decision(attached(), big) == "Allow"
 
 
 # --- The evaluator itself ------------------------------------------------------------------------
@@ -165,7 +214,7 @@ def test_every_action_and_wildcard_in_the_policies_names_something_aws_has():
     data, services = _known_actions()
     documents = [
         guardrails.guardrails_document(regions=REGIONS, role_name=ROLE, boundaries=["arn:aws:iam::*:policy/b"]),
-        guardrails.commitments_document(role_name=ROLE),
+        guardrails.spending_document(role_name=ROLE),
     ]
     unknown = []
     for document in documents:

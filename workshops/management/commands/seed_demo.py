@@ -27,6 +27,7 @@ from accounts.models import CustomerOrganisation, User, normalise_organisation_n
 from workshops import services
 from workshops.management.commands import _demo_attendance as demo_attendance
 from workshops.models import Stage, Topic, Workshop
+from workshops.sandbox import sizes
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,19 @@ AGENDAS = {
     "14:00 Lab: hybrid connectivity\n16:00 DNS with Route 53\n16:45 Wrap-up",
     "Architecture": "09:30 Welcome\n10:00 The Well-Architected Framework\n11:00 Lab: a review of a real workload\n"
     "13:00 Lunch\n14:00 Lab: resilience testing\n16:00 Cost optimisation\n16:45 Wrap-up",
+}
+
+# What a lab of each topic launches beyond the small default sizes (workshops.sandbox.sizes).
+SIZES_BY_TOPIC = {
+    # EKS worker nodes and ECS container instances want a little more memory than a t3.
+    "Containers": {"ec2_instance_types": [*sizes.DEFAULT_EC2_INSTANCE_TYPES, "m6i.xlarge", "c6i.large"]},
+    # An endpoint for a small open model: a GPU, so an SA's explicit choice.
+    "Generative AI": {
+        "sagemaker_instance_types": [*sizes.DEFAULT_SAGEMAKER_INSTANCE_TYPES, "ml.g5.xlarge"],
+        "accelerated_instances_allowed": True,
+    },
+    # The analytics lab queries a memory-optimised PostgreSQL.
+    "Data & Analytics": {"rds_instance_classes": [*sizes.DEFAULT_RDS_INSTANCE_CLASSES, "db.r6g.large"]},
 }
 
 VENUES = {
@@ -369,6 +383,7 @@ class Command(BaseCommand):
             attendees_per_account=spec.attendees_per_account,
             aws_regions=list(spec.regions),
             attendee_policy_arns=["arn:aws:iam::aws:policy/PowerUserAccess"],
+            **SIZES_BY_TOPIC.get(spec.topic, {}),
         )
         workshop.full_clean()
         owners = list(User.objects.filter(email__in=spec.owners).order_by("email"))

@@ -16,7 +16,8 @@ every pool account:
   users) stay as provisioned, and the boundary policies of current workshops cannot be edited or
   deleted (otherwise an attendee could rewrite the policy that caps them).
 
-`cpp-sandbox-no-commitments`: every purchase and commitment AWS sells (commitments.py).
+`cpp-sandbox-spending`: every purchase and commitment AWS sells (commitments.py), and every EC2,
+RDS and SageMaker size that no current workshop allows (sizes.py).
 
 The access role itself is exempt everywhere: the portal provisions, revokes and cleans through it,
 and the cleaner must reach every region and service a past workshop used. The documents are built
@@ -42,15 +43,16 @@ from django.utils.translation import gettext_lazy
 
 from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
 from workshops.models import LIVE_STAGES, Workshop
+from workshops.sandbox import sizes
 from workshops.sandbox.guardrails.documents import (
     ACCOUNT_ACTIONS,
     GLOBAL_ACTIONS,
     MAX_POLICY_CHARACTERS,
     GuardrailsError,
-    commitments_document,
     guardrails_document,
     policy_json,
     readable_json,
+    spending_document,
 )
 
 __all__ = [
@@ -58,7 +60,7 @@ __all__ = [
     "GLOBAL_ACTIONS",
     "MAX_POLICY_CHARACTERS",
     "GuardrailsError",
-    "commitments_document",
+    "spending_document",
     "guardrails_document",
     "policy_json",
     "readable_json",
@@ -68,8 +70,8 @@ log = logging.getLogger(__name__)
 
 POLICY_NAME = "cpp-sandbox-guardrails"
 POLICY_DESCRIPTION = "CPP Portal: sandbox accounts use only cleanable services, in the workshops' regions, reachable."
-COMMITMENTS_POLICY_NAME = "cpp-sandbox-no-commitments"
-COMMITMENTS_POLICY_DESCRIPTION = "CPP Portal: no purchase or commitment from a sandbox account."
+SPENDING_POLICY_NAME = "cpp-sandbox-spending"
+SPENDING_POLICY_DESCRIPTION = "CPP Portal: no purchase or commitment, and only the sizes current workshops allow."
 POLICY_TYPE = "SERVICE_CONTROL_POLICY"
 # AWS allows five SCPs on a target; FullAWSAccess takes one and stays, these take two.
 MAX_POLICIES_ON_THE_OU = 5
@@ -84,6 +86,25 @@ def allowed_regions() -> list[str]:
     if not regions:
         regions.update(settings.CPP_SANDBOX_DEFAULT_REGIONS)
     return sorted(regions)
+
+
+def allowed_sizes() -> dict[str, list[str]]:
+    """Per kind of size, every size a published, unfinished workshop allows; the defaults where none does.
+
+    One policy serves the whole OU, so an account may use a size another current workshop allows:
+    the union, as for regions. A workshop's GPU sizes are open while it runs, then close again.
+    """
+    found: dict[str, set[str]] = {name: set() for name in sizes.SIZE_FIELDS}
+    for row in Workshop.objects.filter(stage__in=LIVE_STAGES).values_list(*sizes.SIZE_FIELDS):
+        for name, value in zip(sizes.SIZE_FIELDS, row, strict=True):
+            if isinstance(value, list):
+                found[name].update(v for v in value if isinstance(v, str))
+    defaults = {
+        "ec2_instance_types": sizes.default_ec2_instance_types,
+        "rds_instance_classes": sizes.default_rds_instance_classes,
+        "sagemaker_instance_types": sizes.default_sagemaker_instance_types,
+    }
+    return {name: sorted(found[name] or defaults[name]()) for name in sizes.SIZE_FIELDS}
 
 
 def boundary_policies() -> list[str]:
@@ -234,7 +255,11 @@ def desired_policies() -> tuple[list[str], list[PolicyState]]:
             POLICY_DESCRIPTION,
             guardrails_document(regions=regions, role_name=role_name, boundaries=boundary_policies()),
         ),
-        PolicyState(COMMITMENTS_POLICY_NAME, COMMITMENTS_POLICY_DESCRIPTION, commitments_document(role_name=role_name)),
+        PolicyState(
+            SPENDING_POLICY_NAME,
+            SPENDING_POLICY_DESCRIPTION,
+            spending_document(role_name=role_name, sizes=allowed_sizes()),
+        ),
     ]
     for policy in policies:
         _check_size(policy)
@@ -356,7 +381,7 @@ def _type_enabled(root: dict) -> bool:
 
 def _find_policies(organizations) -> dict[str, dict]:
     """The portal's policies that exist, by name."""
-    names = {POLICY_NAME, COMMITMENTS_POLICY_NAME}
+    names = {POLICY_NAME, SPENDING_POLICY_NAME}
     found = {}
     for page in organizations.get_paginator("list_policies").paginate(Filter=POLICY_TYPE):
         for summary in page["Policies"]:

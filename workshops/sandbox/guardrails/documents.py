@@ -143,8 +143,27 @@ def guardrails_document(
     }
 
 
-def commitments_document(*, role_name: str) -> dict:
-    """The policy that denies every purchase and commitment (commitments.py) to all but the access role."""
+# The calls that start or resize something of a given size, per service, with the key AWS checks.
+EC2_LAUNCHES = ["ec2:RunInstances", "ec2:StartInstances", "ec2:CreateFleet"]
+# Wildcards are safe here: the rules below hold only where the request carries the size key at all.
+RDS_SIZED = ["rds:Create*", "rds:Modify*", "rds:Restore*"]
+SAGEMAKER_SIZED = ["sagemaker:Create*", "sagemaker:Update*"]
+
+
+def spending_document(*, role_name: str, sizes: dict[str, list[str]] | None = None) -> dict:
+    """The policy that denies every purchase and commitment (commitments.py), and every size no workshop allows.
+
+    `sizes` maps workshops.sandbox.sizes.SIZE_FIELDS to the sizes allowed (by default the defaults).
+    The access role is exempt: the cleaner must stop and delete whatever is there.
+    """
+    from workshops.sandbox import sizes as defaults
+
+    sizes = sizes or {
+        "ec2_instance_types": defaults.default_ec2_instance_types(),
+        "rds_instance_classes": defaults.default_rds_instance_classes(),
+        "sagemaker_instance_types": defaults.default_sagemaker_instance_types(),
+    }
+    not_the_access_role = {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role_name}"]}}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -153,8 +172,53 @@ def commitments_document(*, role_name: str) -> dict:
                 "Effect": "Deny",
                 "Action": commitment_actions(),
                 "Resource": "*",
-                "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role_name}"]}},
-            }
+                "Condition": not_the_access_role,
+            },
+            {
+                # Scoped to the instance: a launch's volumes and interfaces carry no instance type, and a
+                # negated test on a missing key is true, so "*" would deny every launch (IAM's operators).
+                "Sid": "DenyEc2SizesNoWorkshopAllows",
+                "Effect": "Deny",
+                "Action": EC2_LAUNCHES,
+                "Resource": "arn:aws:ec2:*:*:instance/*",
+                "Condition": {
+                    "StringNotEquals": {"ec2:InstanceType": sorted(sizes["ec2_instance_types"])},
+                    **not_the_access_role,
+                },
+            },
+            {
+                "Sid": "DenyLaunchConfigurationSizesNoWorkshopAllows",
+                "Effect": "Deny",
+                "Action": ["autoscaling:CreateLaunchConfiguration"],
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {"autoscaling:InstanceType": sorted(sizes["ec2_instance_types"])},
+                    **not_the_access_role,
+                },
+            },
+            {
+                # Null: only where the call names a class (an Aurora cluster's own call has none).
+                "Sid": "DenyRdsClassesNoWorkshopAllows",
+                "Effect": "Deny",
+                "Action": RDS_SIZED,
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {"rds:DatabaseClass": sorted(sizes["rds_instance_classes"])},
+                    "Null": {"rds:DatabaseClass": "false"},
+                    **not_the_access_role,
+                },
+            },
+            {
+                # A multi-valued key: one size outside the list in a request is enough to refuse it.
+                "Sid": "DenySageMakerSizesNoWorkshopAllows",
+                "Effect": "Deny",
+                "Action": SAGEMAKER_SIZED,
+                "Resource": "*",
+                "Condition": {
+                    "ForAnyValue:StringNotLike": {"sagemaker:InstanceTypes": sorted(sizes["sagemaker_instance_types"])},
+                    **not_the_access_role,
+                },
+            },
         ],
     }
 
