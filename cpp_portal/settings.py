@@ -43,10 +43,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.mfa's list of security keys uses it
     "django_countries",
     "django_celery_beat",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "workshops",
     "notifications",
     "cleaner",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: an SA or superuser without a second factor reaches only the pages that set one up.
+    "accounts.second_factor.SecondFactorRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees exceptions from views first: Redis down is a clear 503, not a server error.
     "cpp_portal.middleware.ServiceUnavailableMiddleware",
@@ -183,6 +187,16 @@ ACCOUNT_RATE_LIMITS = {
     "magic_link": env.str("CPP_MAGIC_LINK_RATE", default="20/h/ip,5/h/key"),
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# The second factor (allauth.mfa): required of Solutions Architects and superusers, offered to
+# Account Managers (accounts.second_factor). An authenticator app (TOTP) with recovery codes, and
+# security keys or passkeys (WebAuthn) where the browser has them; never a passwordless sign-in.
+MFA_ADAPTER = "accounts.second_factor.SecondFactorAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "CPP Portal"
+# Browsers treat http://127.0.0.1 and localhost as secure for WebAuthn; fido2 does not, so `make run` needs this.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -11,11 +11,13 @@ from django.urls import reverse
 
 from accounts.models import User
 from notifications.models import OutboundEmail
+from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"  # StaffFactory's
 STAFF_LOGIN = reverse("account_login")
+SECOND_FACTOR = reverse("mfa_authenticate")
 
 
 @pytest.fixture(autouse=True)
@@ -24,10 +26,14 @@ def clean_rate_limits(db):
 
 
 def sign_in(client, email, password, next_path=None):
+    """The password, then (where allauth asks for it) the code of the staff member's authenticator app."""
     data = {"login": email, "password": password}
     if next_path:
         data["next"] = next_path
-    return client.post(STAFF_LOGIN, data)
+    response = client.post(STAFF_LOGIN, data)
+    if response.status_code == 302 and response["Location"] == SECOND_FACTOR:
+        response = client.post(SECOND_FACTOR, {"code": totp_code()})
+    return response
 
 
 def signed_in_as(client):
