@@ -162,6 +162,9 @@ SESAME_ONE_TIME = True
 SESAME_TOKEN_NAME = "token"  # noqa: S105 (a query parameter's name, not a secret)
 # The link's MAC: 16 bytes (128 bits) rather than sesame's 10, so no guess ever hits one.
 SESAME_SIGNATURE_SIZE = 16
+# Sesame's v2 tokens, refused unless spelt exactly as sesame writes them (accounts.sesame_tokens);
+# no v1 tokens at all.
+SESAME_TOKENS = ["accounts.sesame_tokens"]
 CPP_MAGIC_LINK_MINUTES = SESAME_MAX_AGE // 60
 # The "your account is ready" link goes out up to the lead time before the start and is opened
 # during the day: it lives through a workshop day, still single-use.
