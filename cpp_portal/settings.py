@@ -198,6 +198,9 @@ MFA_ADAPTER = "accounts.second_factor.SecondFactorAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "CPP Portal"
+# A code typed just as the app turns to the next one still counts (RFC 6238's one step of drift);
+# failed codes count against the sign-in rate limits like wrong passwords.
+MFA_TOTP_TOLERANCE = 1
 # Browsers treat http://127.0.0.1 and localhost as secure for WebAuthn; fido2 does not, so `make run` needs this.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
