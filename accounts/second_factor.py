@@ -14,7 +14,6 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -75,22 +74,29 @@ class SecondFactorAdapter(DefaultMFAAdapter):
 
 
 class SecondFactorRequiredMiddleware:
-    """Sends an SA or superuser without a second factor to set one up; keeps customers out of allauth.mfa."""
+    """Sends an SA or superuser without a second factor to set one up; keeps customers out of allauth.mfa.
+
+    In process_view, after the CSRF middleware's: a forged POST is refused as forged first.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            return self.get_response(request)
-        page = _page_name(request)
+            return None
+        match = request.resolver_match
+        page = (match.view_name if match else "") or ""
         if not user.is_staff:
             if page.startswith("mfa_"):
                 raise Http404
-            return self.get_response(request)
+            return None
         if page in SET_UP_PAGES or not second_factor_required(user) or has_second_factor(user):
-            return self.get_response(request)
+            return None
         messages.warning(
             request,
             _(
@@ -99,10 +105,3 @@ class SecondFactorRequiredMiddleware:
             ),
         )
         return redirect("mfa_index")
-
-
-def _page_name(request: HttpRequest) -> str:
-    try:
-        return resolve(request.path_info).view_name or ""
-    except Resolver404:
-        return ""
