@@ -53,6 +53,17 @@ def has_second_factor(user: User) -> bool:
     return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTOR_TYPES).exists()
 
 
+# Whether the signed-in person has a second factor, kept in their session from the sign-in on (and
+# updated when they add or remove one), so that the gate costs no query on every page.
+SESSION_KEY = "accounts.has_second_factor"
+
+
+def remember_second_factor(*, request: HttpRequest | None, user: User, **kwargs) -> None:
+    """Receiver of user_logged_in and allauth.mfa's authenticator signals."""
+    if request is not None and hasattr(request, "session") and user.is_staff:
+        request.session[SESSION_KEY] = has_second_factor(user)
+
+
 def totp_authenticator_set(*, user: User, secret: str) -> Authenticator:
     """Give `user` an authenticator app with this base32 secret, replacing any they had.
 
@@ -95,7 +106,10 @@ class SecondFactorRequiredMiddleware:
             if page.startswith("mfa_"):
                 raise Http404
             return None
-        if page in SET_UP_PAGES or not second_factor_required(user) or has_second_factor(user):
+        if page in SET_UP_PAGES or request.session.get(SESSION_KEY) or not second_factor_required(user):
+            return None
+        if has_second_factor(user):  # a session from before the key was kept
+            request.session[SESSION_KEY] = True
             return None
         messages.warning(
             request,
