@@ -3,11 +3,10 @@
 Demo staff get fixed, printed passwords and authenticator-app (TOTP) secrets for their second
 factor, which is why the command refuses to run unless DEBUG is on (or --force). Everything is
 keyed on emails, organisation names and workshop titles, so a second run creates nothing and
-prints the same logins. Workshops reach their stages only through
-the stage services, as in real use; past workshops are moved while their dates are still ahead
-and then dated back, because publishing needs a registration deadline in the future. Customers
-register, are checked in and answer the survey on the way (_demo_attendance), through the same
-services as the pages.
+prints the same logins. Workshops reach their stages only through the stage services, as in real
+use; past workshops are moved while their dates are still ahead and then dated back, because
+publishing needs a registration deadline in the future. Customers register, are checked in and
+answer the survey on the way (_demo_attendance), through the same services as the pages.
 """
 
 from __future__ import annotations
