@@ -3,6 +3,9 @@
 import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -25,6 +28,19 @@ class AccountAdapter(DefaultAccountAdapter):
             clear_login(request)
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
+
+    def post_login(self, request, user, **kwargs):
+        from accounts import roles
+        from accounts.second_factor import has_second_factor
+
+        # Required of SAs (the middleware sees to that), offered to AMs once per sign-in until they take it.
+        if roles.is_account_manager(user) and not user.is_superuser and not has_second_factor(user):
+            messages.info(
+                request,
+                _("Protect your account with a second factor: an authenticator app or a security key, at %(url)s.")
+                % {"url": reverse("mfa_index")},
+            )
+        return super().post_login(request, user, **kwargs)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's own emails (password reset, security notices) go through the outbox too."""

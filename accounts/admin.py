@@ -5,6 +5,8 @@ in them. Which rows a role sees comes from accounts.selectors; what it may do at
 group permissions of the staff-roles migration.
 """
 
+import allauth.mfa.admin  # noqa: F401
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedFieldListFilter
@@ -21,6 +23,10 @@ from django_countries.filters import CountryFilter
 from accounts import roles
 from accounts.models import CustomerOrganisation, User, normalise_organisation_name
 from accounts.selectors import organisations_visible_to, people_visible_to
+
+# allauth.mfa's admin would show a superuser everyone's authenticator secrets, and whoever holds
+# those is the person. Its module is imported above so that its registration is there to take back.
+admin.site.unregister(Authenticator)
 
 CUSTOMERS_HAVE_NO_PASSWORD = _("Customers sign in by magic link and never have a password.")
 PERSONAL_FIELDS = ("first_name", "last_name", "preferred_language", "job_title", "phone", "country", "organisation")

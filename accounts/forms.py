@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import validate_name_characters
 
 
 class FocusFirstErrorMixin:
@@ -34,6 +35,7 @@ class ProfileForm(FocusFirstErrorMixin, forms.ModelForm):
     company = forms.CharField(
         label=_("Company"),
         max_length=200,
+        validators=[validate_name_characters],
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
         help_text=_("The company you work for, as you usually write it."),
     )

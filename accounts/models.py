@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts import roles
+from accounts.validators import validate_name_characters
 
 
 class UserManager(BaseUserManager):
@@ -43,10 +44,13 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # AbstractUser's, with the check every typed name gets (so every form of the model has it too).
+    first_name = models.CharField(_("first name"), max_length=150, blank=True, validators=[validate_name_characters])
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[validate_name_characters])
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
-    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True, validators=[validate_name_characters])
     phone = models.CharField(_("phone number"), max_length=40, blank=True)
     country = CountryField(_("country"), blank=True)
     organisation = models.ForeignKey(
@@ -119,7 +123,7 @@ class CustomerOrganisation(models.Model):
         # An Account Manager (or an SA) adds it in the admin, for the customers they bring.
         STAFF = "staff", _("created by staff")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_name_characters])
     normalised_name = models.CharField(max_length=200, unique=True, editable=False)
     country = CountryField(_("country"), blank=True)
     account_manager = models.ForeignKey(

@@ -64,7 +64,7 @@ def remember_language(response: HttpResponse, language: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    """Ask for a sign-in link by email; new addresses are signed up by the same request."""
+    """Ask for a sign-in link by email; a new address gets a link that signs it up when used."""
     next_path = safe_next(request, request.POST.get("next") if request.method == "POST" else request.GET.get("next"))
     form = MagicLinkRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -110,10 +110,10 @@ def magic_link(request: HttpRequest) -> HttpResponse:
     if not token:
         return _invalid_link(request, next_path, status=HTTPStatus.BAD_REQUEST)
     if request.method == "GET":
-        user = services.magic_link_user(token=token)
-        if user is None:
+        email = services.magic_link_email(token=token)
+        if email is None:
             return _invalid_link(request, next_path, status=HTTPStatus.GONE)
-        return render(request, "accounts/magic_link.html", {"token": token, "next": next_path, "email": user.email})
+        return render(request, "accounts/magic_link.html", {"token": token, "next": next_path, "email": email})
 
     user = services.magic_link_sign_in(request=request, token=token)
     if user is None:

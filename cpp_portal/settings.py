@@ -44,10 +44,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.mfa's list of security keys uses it
     "django_countries",
     "django_celery_beat",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "workshops",
     "notifications",
     "cleaner",
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: an SA or superuser without a second factor reaches only the pages that set one up.
+    "accounts.second_factor.SecondFactorRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees exceptions from views first: Redis down is a clear 503, not a server error.
     "cpp_portal.middleware.ServiceUnavailableMiddleware",
@@ -164,6 +168,9 @@ SESAME_ONE_TIME = True
 SESAME_TOKEN_NAME = "token"  # noqa: S105 (a query parameter's name, not a secret)
 # The link's MAC: 16 bytes (128 bits) rather than sesame's 10, so no guess ever hits one.
 SESAME_SIGNATURE_SIZE = 16
+# Sesame's v2 tokens, refused unless spelt exactly as sesame writes them (accounts.sesame_tokens);
+# no v1 tokens at all.
+SESAME_TOKENS = ["accounts.sesame_tokens"]
 CPP_MAGIC_LINK_MINUTES = SESAME_MAX_AGE // 60
 # The "your account is ready" link goes out up to the lead time before the start and is opened
 # during the day: it lives through a workshop day, still single-use.
@@ -189,6 +196,19 @@ ACCOUNT_RATE_LIMITS = {
     "magic_link": env.str("CPP_MAGIC_LINK_RATE", default="20/h/ip,5/h/key"),
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# The second factor (allauth.mfa): required of Solutions Architects and superusers, offered to
+# Account Managers (accounts.second_factor). An authenticator app (TOTP) with recovery codes, and
+# security keys or passkeys (WebAuthn) where the browser has them; never a passwordless sign-in.
+MFA_ADAPTER = "accounts.second_factor.SecondFactorAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "CPP Portal"
+# A code typed just as the app turns to the next one still counts (RFC 6238's one step of drift);
+# failed codes count against the sign-in rate limits like wrong passwords.
+MFA_TOTP_TOLERANCE = 1
+# Browsers treat http://127.0.0.1 and localhost as secure for WebAuthn; fido2 does not, so `make run` needs this.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -219,6 +239,10 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", False) else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# The language cookie goes the same way as the session's (set_language and accounts.views write it).
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = SESSION_COOKIE_HTTPONLY
+LANGUAGE_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -1,16 +1,28 @@
 """factory_boy factories for the domain, shared by every test folder."""
 
+import time
 from datetime import timedelta
 
 import factory
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User
+from accounts.second_factor import has_second_factor, second_factor_required, totp_authenticator_set
 from workshops.models import Registration, RegistrationStatus, SandboxAccount, Stage, Topic, Workshop
 from workshops.sandbox import sizes
+
+# Every factory-made staff member's authenticator app has this secret: `totp_code()` is what it shows now.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = STAFF_TOTP_SECRET, *, at: float | None = None) -> str:
+    """The code an authenticator app with `secret` shows at `at` (now by default)."""
+    counter = int(time.time() if at is None else at) // 30
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -23,6 +35,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = "!"
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            _join(self, create, extracted)
+
+    @factory.post_generation
+    def second_factor(self, create, extracted, **kwargs):
+        # Like real SAs and superusers, who reach nothing without one; `second_factor=False` for
+        # one who has not set it up yet, `True` to give it to anyone (an AM who took the offer).
+        if create:
+            self._factory_second_factor = extracted
+            _give_second_factor(self)
 
 
 class StaffFactory(UserFactory):
@@ -38,7 +63,19 @@ def _join(user, create, group_name):
     if create:
         if group_name:
             user.groups.add(Group.objects.get(name=group_name))
+            user.__dict__.pop("_cpp_group_names", None)  # roles caches the groups it saw before
         user.save()
+        _give_second_factor(user)
+
+
+def _give_second_factor(user):
+    # factory_boy runs a subclass's `role` after the base's `second_factor`: whichever of the two
+    # comes last decides, once the role is known.
+    if not hasattr(user, "_factory_second_factor"):
+        return
+    wanted = user._factory_second_factor
+    if (wanted or (wanted is None and second_factor_required(user))) and not has_second_factor(user):
+        totp_authenticator_set(user=user, secret=STAFF_TOTP_SECRET)
 
 
 class SolutionsArchitectFactory(StaffFactory):

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.factories import totp_code
+
 pytestmark = pytest.mark.slow
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,8 +145,9 @@ def stack(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
-def log_in(session: requests.Session, base: str, email: str, password: str) -> None:
-    # As a person would: the admin sends staff to the (rate-limited) allauth sign-in page.
+def log_in(session: requests.Session, base: str, email: str, password: str, totp_secret: str) -> None:
+    # As a person would: the admin sends staff to the (rate-limited) allauth sign-in page, which
+    # asks for the code of their authenticator app after the password.
     login_page = session.get(f"{base}admin/", timeout=10)
     assert "/accounts/login/" in login_page.url, login_page.url
     token = CSRF.search(login_page.text).group(1)
@@ -152,6 +155,13 @@ def log_in(session: requests.Session, base: str, email: str, password: str) -> N
         login_page.url,
         data={"csrfmiddlewaretoken": token, "login": email, "password": password, "next": "/admin/"},
         headers={"Referer": login_page.url},
+        timeout=10,
+    )
+    assert "/accounts/2fa/authenticate/" in response.url, response.url
+    response = session.post(
+        response.url,
+        data={"csrfmiddlewaretoken": CSRF.search(response.text).group(1), "code": totp_code(totp_secret)},
+        headers={"Referer": response.url},
         timeout=10,
     )
     assert response.url == f"{base}admin/", response.text[:2000]
@@ -162,10 +172,11 @@ def test_make_run_serves_the_admin_runs_tasks_and_stops_everything(stack):
     database = local_dir / "db.sqlite3"
     base = output.wait_for(READY, process, timeout=75).group(1)
     email, password = SA_LOGIN.search(output.text()).groups()
+    totp_secret = re.search(rf"{re.escape(email)}\s+([A-Z2-7]{{32}})", output.text()).group(1)
     assert len(processes_of(local_dir)) >= 5, "moto, web, worker and beat should all be running"
 
     session = requests.Session()
-    log_in(session, base, email, password)
+    log_in(session, base, email, password, totp_secret)
     [(workshop_id,)] = query(database, "SELECT id FROM workshops_workshop WHERE title = ?", PUBLISHABLE_DRAFT)
     changelist = session.get(f"{base}admin/workshops/workshop/?stage__exact=draft", timeout=10)
     assert changelist.status_code == 200

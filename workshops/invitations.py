@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.validators import refused_character
 from notifications import services as outbox
 from notifications.models import EmailKind, OutboundEmail
 from notifications.rendering import render_email
@@ -284,6 +285,10 @@ def _contacts_validate(rows: list[ContactRow], *, default_language: str) -> tupl
                 problems.append(_("Put one contact per line: “%(value)s” is in a name column.") % {"value": name})
             elif len(name) > MAX_NAME_LENGTH:
                 problems.append(_("A name is longer than %(max)s characters.") % {"max": MAX_NAME_LENGTH})
+            elif (character := refused_character(name)) is not None:
+                problems.append(
+                    _("A name holds an invisible or control character (U+%(code)04X).") % {"code": ord(character)}
+                )
         language = _language_code(row.language) if row.language else default_language
         if language is None:
             problems.append(

@@ -9,7 +9,9 @@ from django.urls import reverse
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User
+from accounts.second_factor import totp_authenticator_set
 from tests.factories import (
+    STAFF_TOTP_SECRET,
     AccountManagerFactory,
     CustomerFactory,
     CustomerOrganisationFactory,
@@ -32,6 +34,13 @@ def person_url(person) -> str:
 
 def listed(response) -> set:
     return set(response.context["cl"].result_list)
+
+
+def superuser(email: str) -> User:
+    """A superuser with the second factor every superuser needs before the admin opens."""
+    root = User.objects.create_superuser(email, "a long Passw0rd here")
+    totp_authenticator_set(user=root, secret=STAFF_TOTP_SECRET)
+    return root
 
 
 def fields_shown(page) -> set[str]:
@@ -243,7 +252,7 @@ class TestSolutionsArchitectsManagePeople:
         customer.refresh_from_db()
         assert customer.is_staff and not customer.is_superuser
 
-        client.force_login(User.objects.create_superuser("root@cpp.example.com", "a long Passw0rd here"))
+        client.force_login(superuser("root@cpp.example.com"))
         client.post(person_url(customer), person_form(customer, is_superuser="on"))
         customer.refresh_from_db()
         assert customer.is_superuser

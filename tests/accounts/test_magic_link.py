@@ -95,12 +95,12 @@ def test_new_customer_signs_up_by_link_completes_profile_and_lands_on_the_invita
     assert response.status_code == 302
     assert response["Location"] == f"{SENT}?next=%2Fi%2Fabc123%2F"
 
-    ana = User.objects.get(email="ana.garcia@example.com")
-    assert not ana.has_usable_password()
+    # Asking makes no account: only the link, once used, does.
+    assert not User.objects.filter(email__iexact="ana.garcia@example.com").exists()
     [email] = emails_to("ana.garcia@example.com")
     assert email.status == EmailStatus.QUEUED
     assert email.priority == 0  # sign-in links jump the queue: they expire
-    assert email.recipient == ana
+    assert email.recipient is None
     path = link_in(email)
     assert query(path)["next"] == invitation
     assert path in sealing.bodies(email)[1].replace("&amp;", "&")
@@ -109,12 +109,14 @@ def test_new_customer_signs_up_by_link_completes_profile_and_lands_on_the_invita
     page = client.get(path)
     assert page.status_code == 200
     assert page.content.decode().count('type="submit"') == 1
+    assert "ana.garcia@example.com" in page.content.decode()
     assert signed_in_as(client) is None
-    ana.refresh_from_db()
-    assert ana.last_login is None
+    assert not User.objects.filter(email__iexact="ana.garcia@example.com").exists()
 
     response = press_button(client, path)
     assert response.status_code == 302
+    ana = User.objects.get(email="ana.garcia@example.com")
+    assert not ana.has_usable_password()
     assert signed_in_as(client) == str(ana.pk)
     profile = reverse("accounts:profile")
     assert response["Location"] == f"{profile}?next=%2Fi%2Fabc123%2F"
@@ -169,8 +171,64 @@ def test_each_request_queues_a_new_link_in_the_users_language(client, customer):
 
 def test_new_address_gets_the_language_the_page_was_shown_in(client):
     ask_for_link(client, "luca@example.it", HTTP_ACCEPT_LANGUAGE="it-IT,it;q=0.9")
+    [email] = emails_to("luca@example.it")
+    assert email.language == "it"
+    press_button(client, link_in(email))
     assert User.objects.get(email="luca@example.it").preferred_language == "it"
-    assert emails_to("luca@example.it")[0].language == "it"
+
+
+# --- A new address: the link makes the account ------------------------------------------------
+
+
+def test_a_sign_up_link_makes_one_account_and_then_no_longer_works(client):
+    ask_for_link(client, "nuno@example.pt")
+    path = latest_link("nuno@example.pt")
+    assert press_button(client, path).status_code == 302
+    nuno = User.objects.get(email="nuno@example.pt")
+    client.post(reverse("accounts:logout"))
+
+    # Pressed again (a replay, or a copy of the email) after the account is made: refused.
+    assert_invalid_link_page(press_button(client, path))
+    assert_invalid_link_page(client.get(path))
+    assert signed_in_as(client) is None
+    assert list(User.objects.filter(email__iexact="nuno@example.pt")) == [nuno]
+
+
+def test_two_sign_up_links_for_one_address_make_one_account(client):
+    ask_for_link(client, "rita@example.pt")
+    ask_for_link(client, "rita@example.pt")
+    first, second = (link_in(email) for email in emails_to("rita@example.pt"))
+    assert press_button(client, second).status_code == 302
+    client.post(reverse("accounts:logout"))
+    assert_invalid_link_page(press_button(client, first))
+    assert User.objects.filter(email__iexact="rita@example.pt").count() == 1
+
+
+def test_a_sign_up_link_expires_with_the_sign_in_links(client):
+    ask_for_link(client, "late@example.com")
+    path = latest_link("late@example.com")
+    later = time.time() + settings.CPP_MAGIC_LINK_MINUTES * 60 + 5
+    with mock.patch("django.core.signing.time.time", return_value=later):
+        assert_invalid_link_page(press_button(client, path))
+    assert not User.objects.filter(email__iexact="late@example.com").exists()
+
+
+def test_a_sign_up_link_for_an_address_an_sa_has_since_made_staff_does_not_sign_in(client, sa):
+    ask_for_link(client, "new.colleague@cpp.example.com")
+    path = latest_link("new.colleague@cpp.example.com")
+    User.objects.create_user("new.colleague@cpp.example.com", "a long Passw0rd here", is_staff=True)
+    assert_invalid_link_page(press_button(client, path))
+    assert signed_in_as(client) is None
+
+
+def test_a_tampered_sign_up_link_makes_nothing(client):
+    ask_for_link(client, "eve@example.com")
+    token = query(latest_link("eve@example.com"))["token"]
+    forged = services.sign_up_token(email="mallory@example.com", language="en")
+    payload, timestamp, _signature = forged.split(":")
+    for bad in (f"{payload}:{token.split(':', 1)[1]}", token[:-2], token.replace(":", ".")):
+        assert_invalid_link_page(client.post(LINK, {"token": bad}))
+    assert not User.objects.filter(email__in=["eve@example.com", "mallory@example.com"]).exists()
 
 
 # --- Refused links -------------------------------------------------------------------------

@@ -174,3 +174,31 @@ def signed_in_page(new_page, live_site) -> Callable:
         return page
 
     return make
+
+
+@pytest.fixture
+def staff_signed_in_page(new_page, live_site) -> Callable:
+    """staff_signed_in_page(user): a page where `user` signed in as staff do: password, then the code.
+
+    The code is the one their authenticator app shows (the factories' secret); an Account Manager
+    without a second factor is asked for none.
+    """
+    from playwright.sync_api import expect
+
+    from tests.factories import totp_code
+
+    def make(user, password: str = "correct horse battery staple"):  # noqa: S107 (StaffFactory's)
+        page = new_page()
+        page.goto("/admin/")
+        expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        if user.authenticator_set.exists():
+            expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
+            page.locator('input[name="code"]').fill(totp_code())
+            page.get_by_role("button", name="Sign In", exact=True).click()
+        page.wait_for_url(re.compile(r"/admin/$|/am/"))
+        return page
+
+    return make

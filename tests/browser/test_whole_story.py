@@ -314,14 +314,15 @@ def sa_reads_the_statistics(story: Story) -> None:
 
 
 def test_a_workshop_from_its_creation_to_the_statistics(
-    aws, queued_sweeps, new_page, signed_in_page, live_site, screenshot
+    aws, queued_sweeps, new_page, staff_signed_in_page, live_site, screenshot
 ):
     sa = SolutionsArchitectFactory(first_name="Inês", last_name="Costa")
     am = AccountManagerFactory(first_name="Marta", last_name="Gil")
     TopicFactory(name="Serverless")
     story = Story(
-        sa_page=signed_in_page(sa),
-        am_page=signed_in_page(am),
+        # Staff sign in as they do: the password, then the SA's authenticator code (the AM has none).
+        sa_page=staff_signed_in_page(sa),
+        am_page=staff_signed_in_page(am),
         customer_page=new_page(),
         new_page=new_page,
         screenshot=screenshot,

@@ -24,6 +24,10 @@ print(json.dumps({
     "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
     "session_cookie_httponly": settings.SESSION_COOKIE_HTTPONLY,
     "csrf_cookie_secure": settings.CSRF_COOKIE_SECURE,
+    "session_cookie_samesite": settings.SESSION_COOKIE_SAMESITE,
+    "language_cookie_secure": settings.LANGUAGE_COOKIE_SECURE,
+    "language_cookie_httponly": settings.LANGUAGE_COOKIE_HTTPONLY,
+    "language_cookie_samesite": settings.LANGUAGE_COOKIE_SAMESITE,
     "ssl_redirect": settings.SECURE_SSL_REDIRECT,
     "redirect_exempt": settings.SECURE_REDIRECT_EXEMPT,
     "hsts_seconds": settings.SECURE_HSTS_SECONDS,
@@ -105,6 +109,13 @@ def test_production_cookies_are_secure_and_the_session_cookie_is_out_of_reach_of
     assert got["session_cookie_httponly"] is True
 
 
+def test_production_language_cookie_is_secure_and_same_site_like_the_session_cookie(tmp_path):
+    got = settings_of(tmp_path)
+    assert got["language_cookie_secure"] is True
+    assert got["language_cookie_httponly"] is True
+    assert got["language_cookie_samesite"] == got["session_cookie_samesite"] == "Lax"
+
+
 def test_production_sends_everyone_to_https_and_keeps_them_there(tmp_path):
     got = settings_of(tmp_path)
     assert got["ssl_redirect"] is True
@@ -135,6 +146,7 @@ def test_debug_keeps_plain_http_working_for_make_run(tmp_path, debug):
     assert got["ssl_redirect"] is False
     assert got["hsts_seconds"] == 0
     assert got["session_cookie_secure"] is False
+    assert got["language_cookie_secure"] is False
 
 
 def test_an_operator_can_serve_plain_http_on_purpose(tmp_path):

@@ -94,6 +94,26 @@ def test_asking_for_a_link_answers_the_same_for_known_unknown_and_deactivated_ad
     assert links_to("gone@example.com") == 0
 
 
+def test_asking_for_a_link_for_a_staff_address_answers_the_same_and_sends_nothing():
+    customer = factories.SignedUpCustomerFactory(email="customer@example.com")
+    sa = factories.SolutionsArchitectFactory(email="sa@cpp.example.com")
+    am = factories.AccountManagerFactory(email="am@cpp.example.com")
+    answers = {address: ask(address) for address in (customer.email, sa.email, am.email)}
+    assert len({(r.status_code, r["Location"]) for r, _page in answers.values()}) == 1
+    assert len({without_csrf(page.content.decode()) for _r, page in answers.values()}) == 1
+    # Staff sign in with a password and a second factor: a link would skip both.
+    assert links_to(customer.email) == 1
+    assert links_to(sa.email) == links_to(am.email) == 0
+
+
+def test_asking_for_a_link_makes_no_account():
+    before = User.objects.count()
+    for n in range(5):
+        ask(f"stranger{n}@example.com")
+    assert User.objects.count() == before
+    assert links_to("stranger0@example.com") == 1
+
+
 def test_a_bad_address_gets_the_form_again_with_a_message_and_no_email():
     before = OutboundEmail.objects.count()
     response = Client().post(LOGIN, {"email": "not an address"})

@@ -2,8 +2,13 @@
 
 import io
 import re
+import shlex
+import subprocess
+import sys
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -12,6 +17,7 @@ from accounts import roles
 from accounts.models import CustomerOrganisation, User
 from notifications.models import EmailKind, OutboundEmail
 from stats.selectors import account_manager_figures, programme_totals
+from tests.factories import totp_code
 from workshops import tasks
 from workshops.models import Registration, RegistrationStatus, Stage, StageChange, SurveyAnswer, Topic, Workshop
 
@@ -99,6 +105,22 @@ def test_customers_have_no_password_and_belong_to_an_organisation_with_an_accoun
         assert roles.is_account_manager(organisation.account_manager)
 
 
+SECOND_FACTOR = re.compile(r"^\s+(\S+@\S+)\s+([A-Z2-7]{32})$", re.MULTILINE)
+
+
+def test_every_printed_login_has_an_authenticator_app_whose_printed_secret_gives_the_codes(debug):
+    output = seed()
+    secrets = dict(SECOND_FACTOR.findall(output))
+    assert set(secrets) == {email for _label, email, _password in LOGIN.findall(output)}
+    [one_liner] = [line.strip() for line in output.splitlines() if line.strip().startswith("python3 -c")]
+    for email, secret in secrets.items():
+        [authenticator] = Authenticator.objects.filter(user__email=email, type=Authenticator.Type.TOTP)
+        command = shlex.split(one_liner.replace("SECRET", secret))
+        code = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, check=True).stdout.strip()
+        assert code == totp_code(secret)
+        assert TOTP(authenticator).validate_code(code), email
+
+
 def test_a_second_run_creates_nothing_and_still_prints_the_logins(debug):
     first = seed()
     before = counts()
@@ -106,6 +128,7 @@ def test_a_second_run_creates_nothing_and_still_prints_the_logins(debug):
     assert counts() == before
     assert "nothing created" in second
     assert LOGIN.findall(second) == LOGIN.findall(first)
+    assert SECOND_FACTOR.findall(second) == SECOND_FACTOR.findall(first)
 
 
 def test_a_changed_password_is_not_printed(debug):

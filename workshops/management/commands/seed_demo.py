@@ -1,12 +1,12 @@
 """manage.py seed_demo: a portal full of believable demo data, and staff logins to explore it.
 
-Demo staff get fixed, printed passwords, which is why the command refuses to run unless DEBUG is
-on (or --force). Everything is keyed on emails, organisation names and workshop titles, so a
-second run creates nothing and prints the same logins. Workshops reach their stages only through
-the stage services, as in real use; past workshops are moved while their dates are still ahead
-and then dated back, because publishing needs a registration deadline in the future. Customers
-register, are checked in and answer the survey on the way (_demo_attendance), through the same
-services as the pages.
+Demo staff get fixed, printed passwords and authenticator-app (TOTP) secrets for their second
+factor, which is why the command refuses to run unless DEBUG is on (or --force). Everything is
+keyed on emails, organisation names and workshop titles, so a second run creates nothing and
+prints the same logins. Workshops reach their stages only through the stage services, as in real
+use; past workshops are moved while their dates are still ahead and then dated back, because
+publishing needs a registration deadline in the future. Customers register, are checked in and
+answer the survey on the way (_demo_attendance), through the same services as the pages.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import zoneinfo
 from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -24,6 +26,7 @@ from django.utils.text import slugify
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User, normalise_organisation_name
+from accounts.second_factor import totp_authenticator_set
 from workshops import services
 from workshops.management.commands import _demo_attendance as demo_attendance
 from workshops.models import Stage, Topic, Workshop
@@ -55,6 +58,24 @@ STAFF = [
     Staff("Account Manager", "am3@cpp.example.com", "demo-am-3-password",
           "Giulia", "Bianchi", roles.ACCOUNT_MANAGERS, "IT", "it"),
 ]  # fmt: skip
+
+# Each demo login's authenticator app (TOTP): fixed base32 secrets, printed and public like the
+# passwords, so a developer can add them to an app or compute the code (TOTP_CODE_ONE_LINER).
+DEMO_TOTP_SECRETS = {
+    "admin@cpp.example.com": "CPPDEMOADMINTOTPSECRETISPUBLIC22",
+    "sa1@cpp.example.com": "CPPDEMOSAONETOTPSECRETISPUBLIC22",
+    "sa2@cpp.example.com": "CPPDEMOSATWOTOTPSECRETISPUBLIC22",
+    "am1@cpp.example.com": "CPPDEMOAMONETOTPSECRETISPUBLIC22",
+    "am2@cpp.example.com": "CPPDEMOAMTWOTOTPSECRETISPUBLIC22",
+    "am3@cpp.example.com": "CPPDEMOAMTHREETOTPSECRETISPUBLIC",
+}
+# The code an authenticator app with the secret shows now (RFC 6238: SHA-1, 6 digits, 30 s), with
+# nothing but Python's standard library.
+TOTP_CODE_ONE_LINER = (
+    'python3 -c "import base64,hmac,struct,sys,time; '
+    "d=hmac.digest(base64.b32decode(sys.argv[1]),struct.pack('>Q',int(time.time())//30),'sha1'); "
+    "o=d[-1]&15; print('%06d' % ((int.from_bytes(d[o:o+4],'big')&0x7fffffff) % 10**6))\" SECRET"
+)
 
 # (name, country, the email of its account manager)
 ORGANISATIONS = [
@@ -283,6 +304,12 @@ class Command(BaseCommand):
         width = max(len(staff.email) for staff, _ in logins)
         for staff, password in logins:
             self.stdout.write(f"  {staff.label:<20} {staff.email:<{width}}  {password}")
+        self.stdout.write("")
+        self.stdout.write("  Second factor: after the password, the code of the login's authenticator app (TOTP).")
+        self.stdout.write("  Demo secrets, public too: add one to an authenticator app, or print its current code with")
+        self.stdout.write(f"    {TOTP_CODE_ONE_LINER}")
+        for staff, _password in logins:
+            self.stdout.write(f"    {staff.email:<{width}}  {self._printable_secret(staff)}")
 
     def _staff(self, created: Created) -> list[tuple[Staff, str]]:
         logins = []
@@ -299,6 +326,16 @@ class Command(BaseCommand):
                 logins.append((staff, "(changed since seeding: not shown)"))
         return logins
 
+    def _printable_secret(self, staff: Staff) -> str:
+        user = User.objects.get(email__iexact=staff.email)
+        authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if authenticator is None:
+            return "(none: set one up after signing in)"
+        if _secret_of(authenticator) != DEMO_TOTP_SECRETS[staff.email]:
+            # Someone set up their own authenticator app: its secret is theirs alone.
+            return "(changed since seeding: not shown)"
+        return DEMO_TOTP_SECRETS[staff.email]
+
     @transaction.atomic
     def _create_staff(self, staff: Staff) -> User:
         extra = {
@@ -308,9 +345,11 @@ class Command(BaseCommand):
             "preferred_language": staff.language,
         }
         if staff.group is None:
-            return User.objects.create_superuser(staff.email, staff.password, **extra)
-        user = User.objects.create_user(staff.email, staff.password, is_staff=True, **extra)
-        user.groups.add(Group.objects.get(name=staff.group))
+            user = User.objects.create_superuser(staff.email, staff.password, **extra)
+        else:
+            user = User.objects.create_user(staff.email, staff.password, is_staff=True, **extra)
+            user.groups.add(Group.objects.get(name=staff.group))
+        totp_authenticator_set(user=user, secret=DEMO_TOTP_SECRETS[staff.email])
         return user
 
     @transaction.atomic
@@ -420,6 +459,10 @@ class Command(BaseCommand):
                 workshop=workshop, registrations=registrations, starts_at=starts_at, ends_at=ends_at, deadline=deadline
             )
         return workshop
+
+
+def _secret_of(authenticator: Authenticator) -> str:
+    return decrypt(authenticator.data["secret"])
 
 
 def _times(spec: DemoWorkshop, now: datetime) -> tuple[datetime, datetime]:
