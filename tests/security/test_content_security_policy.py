@@ -26,9 +26,6 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Emails are not pages: mail clients ignore a CSP, and the staff outbox shows them in a sandboxed
 # frame with its own policy (notifications/views.py), so their inline styles are what email needs.
 EMAIL_TEMPLATES = TEMPLATES / "notifications" / "email"
-# Inline style attributes the CSP ignores, kept only in templates another change owns; their
-# rule is in static/css/portal.css already, so the page looks the same without them.
-INLINE_STYLE_LEFT = {"accounts/privacy.html"}
 
 PERMISSIONS_OFF = ("camera", "microphone", "geolocation", "payment", "usb", "serial", "hid", "midi")
 
@@ -203,7 +200,7 @@ def test_no_page_template_has_an_inline_style_attribute():
     found = []
     for path in templates():
         name = str(path.relative_to(TEMPLATES))
-        if path.is_relative_to(EMAIL_TEMPLATES) or name in INLINE_STYLE_LEFT:
+        if path.is_relative_to(EMAIL_TEMPLATES):
             continue
         found += [f"{name}: {tag[:80]}" for tag in TAG.findall(path.read_text()) if STYLE_ATTRIBUTE.search(tag)]
     assert not found, "The CSP ignores inline styles: give these a class in a stylesheet:\n" + "\n".join(found)
