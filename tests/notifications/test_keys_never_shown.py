@@ -21,6 +21,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from accounts.models import User
 from accounts.services import magic_link_send, magic_link_user
 from notifications import services, workshop_emails
 from notifications.models import EmailKind, EmailStatus, OutboundEmail
@@ -66,6 +67,9 @@ def attended_registration(db):
 
 
 def sign_in_email(address="ana@example.com") -> OutboundEmail:
+    # A known customer's sign-in link (an unknown address gets a sign-up link, which makes the account).
+    if not User.objects.filter(email=address).exists():
+        factories.CustomerFactory(email=address)
     magic_link_send(email=address, language="en")
     return OutboundEmail.objects.get(to=address, kind=EmailKind.MAGIC_LINK)
 
