@@ -2,7 +2,7 @@
 
 Customers never have a password (DESIGN.md section 7). A known customer's link is a django-sesame
 token in the "login" scope, spent by signing in (one-time tokens hang on the last login). A new
-address gets a signed token that carries it (django.core.signing), and its account is made only
+address gets an encrypted token that carries it (cpp_portal.secret_box), and its account is made only
 when that link is used, which also spends it: a sign-up link works only while its address has no
 account. Only a POST signs in (accounts.views), so mail scanners that prefetch links use nothing
 up. Staff sign in with a password and a second factor: links for them are never sent and never work.
@@ -10,14 +10,18 @@ up. Staff sign in with a password and a second factor: links for them are never 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
+import json
 import logging
 import secrets
 from urllib.parse import urlencode
 
 import sesame.utils
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth import login
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -25,6 +29,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import CustomerOrganisation, User, normalise_organisation_name
+from cpp_portal.secret_box import box_for
 from notifications.models import EmailKind
 from notifications.rendering import email_language, render_email
 from notifications.services import email_enqueue_rendered
@@ -49,19 +54,35 @@ def magic_link_url(*, token: str, next_path: str = "") -> str:
 
 
 def sign_up_token(*, email: str, language: str) -> str:
-    """A signed token carrying a new address: the account is made only when it is used."""
-    return signing.dumps({"email": email, "language": language}, salt=SIGN_UP_SALT, compress=False)
+    """An encrypted token carrying a new address: the account is made only when it is used.
+
+    Encrypted, not only signed: the link travels through mail servers and lands in web-server logs,
+    where a signed token would show the address to anyone who reads them.
+    """
+    return box_for(SIGN_UP_SALT).encrypt(json.dumps({"email": email, "language": language}).encode()).decode()
 
 
 def _sign_up_address(token: str) -> tuple[str, str] | None:
     """(address, language) of a valid, unexpired sign-up token; None for anything else."""
+    if not _one_spelling(token):
+        return None
     try:
-        data = signing.loads(token, salt=SIGN_UP_SALT, max_age=settings.CPP_MAGIC_LINK_MINUTES * 60)
-    except signing.BadSignature:  # tampered, expired (SignatureExpired is a BadSignature) or not one
+        data = json.loads(box_for(SIGN_UP_SALT).decrypt(token.encode(), ttl=settings.CPP_MAGIC_LINK_MINUTES * 60))
+    except (InvalidToken, ValueError):  # tampered, expired, or not one of ours
         return None
     if not isinstance(data, dict) or not isinstance(data.get("email"), str):
         return None
     return data["email"], email_language(data.get("language"))
+
+
+def _one_spelling(token: str) -> bool:
+    # A token is padded URL-safe base64, whose last character has bits the decoder ignores: only the
+    # spelling that encoding gives back is accepted, as for every other token (accounts.sesame_tokens).
+    try:
+        decoded = base64.urlsafe_b64decode(token.encode())
+    except (binascii.Error, ValueError):
+        return False
+    return hmac.compare_digest(base64.urlsafe_b64encode(decoded), token.encode())
 
 
 def magic_link_send(*, email: str, language: str, next_path: str = "") -> None:

@@ -25,13 +25,12 @@ is how a developer signs in, so there the seal is opened for the page and kept a
 
 from __future__ import annotations
 
-import base64
 import json
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
-from django.utils.crypto import salted_hmac
 
+from cpp_portal.secret_box import box_for
 from notifications.models import CARRIES_KEY
 
 SALT = "notifications.sealing.sealed_bodies"
@@ -42,13 +41,7 @@ class SealBroken(Exception):
 
 
 def _fernet() -> MultiFernet:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(base64.urlsafe_b64encode(salted_hmac(SALT, "", secret=s, algorithm="sha256").digest()))
-            for s in secrets
-        ]
-    )
+    return box_for(SALT)
 
 
 def is_sealed_kind(kind: str) -> bool:
