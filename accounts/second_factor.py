@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
+from cpp_portal.secret_box import box_for
 
 # Recovery codes only back up one of these: on their own they are no second factor.
 SECOND_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
@@ -74,7 +75,19 @@ def totp_authenticator_set(*, user: User, secret: str) -> Authenticator:
     return TOTP.activate(user, secret).instance
 
 
+# Whose key opens the stored authenticator secrets (cpp_portal.secret_box): theirs alone.
+SECRETS_PURPOSE = "accounts.second_factor.secrets"
+
+
 class SecondFactorAdapter(DefaultMFAAdapter):
+    # A TOTP secret or recovery-code seed is a staff member's second factor: stored in the clear, anyone
+    # who reads the database (a backup, a replica, an admin shell) holds it. allauth stores what these return.
+    def encrypt(self, text: str) -> str:
+        return box_for(SECRETS_PURPOSE).encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return box_for(SECRETS_PURPOSE).decrypt(encrypted_text.encode()).decode()
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         # Whoever must have a second factor may swap one for another, never drop the last.
         user = authenticator.user

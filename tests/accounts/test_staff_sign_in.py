@@ -133,3 +133,17 @@ def test_a_staff_members_sign_in_link_from_before_does_not_sign_in(client, role,
     assert client.get(reverse("accounts:magic_link"), {"token": token}).status_code == 410
     assert client.post(reverse("accounts:magic_link"), {"token": token}).status_code == 410
     assert signed_in_as(client) is None
+
+
+def test_an_authenticator_secret_is_stored_encrypted_and_still_checks_codes(sa):
+    from allauth.mfa.models import Authenticator
+
+    from accounts.second_factor import totp_authenticator_set
+
+    secret = "JBSWY3DPEHPK3PXP"
+    authenticator = totp_authenticator_set(user=sa, secret=secret)
+    stored = Authenticator.objects.get(pk=authenticator.pk).data["secret"]
+    assert secret not in stored  # whoever reads the database does not hold the second factor
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    assert TOTP(authenticator).validate_code(totp_code(secret))
