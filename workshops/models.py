@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -503,7 +504,7 @@ class AccountSpend(models.Model):
 class SpendRead(models.Model):
     """One read of the bill from Cost Explorer: the days it covered and what AWS answered."""
 
-    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(_("last day"))
     requests = models.PositiveSmallIntegerField(_("requests"), default=0)

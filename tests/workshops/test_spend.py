@@ -6,63 +6,23 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
-from tests.factories import registration_in, workshop_in
-from workshops.models import AccountSpend, Credential, SpendRead, Stage
+from tests import spend_seed
+from tests.factories import workshop_in
+from tests.spend_seed import attendee_in, period, queue_pages
+from workshops.models import AccountSpend, SpendRead, Stage
 from workshops.sandbox import spend
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "http://motoapi.amazonaws.com/moto-api/static/ce/cost-and-usage-results"
 NOW = datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
-STARTS = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-
-
-def queue_pages(*pages: list[dict], account_id: str = "123456789012") -> None:
-    """Queue one answer per page; each but the last points at the next with a NextPageToken."""
-    answers = []
-    for index, periods in enumerate(pages):
-        answer = {"ResultsByTime": periods, "DimensionValueAttributes": []}
-        if index < len(pages) - 1:
-            answer["NextPageToken"] = f"page-{index + 2}"
-        answers.append(answer)
-    response = requests.post(QUEUE, json={"account_id": account_id, "results": answers}, timeout=5)
-    assert response.status_code == 201
-
-
-def period(day: str, *groups: tuple[str, str, str]) -> dict:
-    end = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-    return {
-        "TimePeriod": {"Start": day, "End": end},
-        "Total": {},
-        "Groups": [
-            {"Keys": [account, service], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
-            for account, service, amount in groups
-        ],
-        "Estimated": False,
-    }
-
-
-def attendee_in(workshop, account, name: str):
-    registration = registration_in(workshop)
-    Credential.objects.create(registration=registration, sandbox_account=account, iam_user_name=name)
-    return registration
+STARTS = spend_seed.STARTS
 
 
 @pytest.fixture
 def closed_workshop(sa, am):
-    workshop = workshop_in(
-        Stage.CLOSED,
-        owners=[sa],
-        account_managers=[am],
-        starts_at=STARTS,
-        ends_at=STARTS + timedelta(hours=7),
-        registration_deadline=STARTS - timedelta(days=2),
-        provisioning_lead_minutes=60,
-    )
-    return workshop
+    return spend_seed.closed_workshop(owners=[sa], account_managers=[am])
 
 
 @pytest.fixture

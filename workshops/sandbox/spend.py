@@ -54,7 +54,8 @@ class _Hold:
     last_day: date
 
 
-def _hold_days(workshop: Workshop) -> tuple[date, date]:
+def hold_days(workshop: Workshop) -> tuple[date, date]:
+    """The first and last day (UTC, as Cost Explorer counts them) the workshop held its accounts."""
     # Cost Explorer's days are UTC days.
     return workshop.provisioning_at.astimezone(UTC).date(), workshop.closes_at.astimezone(UTC).date()
 
@@ -91,7 +92,7 @@ def _holds(first_day: date, last_day: date) -> list[_Hold]:
     )
     holds = []
     for account_pk, workshop_id in pairs:
-        first, last = _hold_days(workshops[workshop_id])
+        first, last = hold_days(workshops[workshop_id])
         holds.append(_Hold(account_pk, workshop_id, first, last))
     # An account handed from one workshop to the next on the same day: the day goes to the one that
     # had it first, whose leftovers the cleaner was still deleting.
@@ -147,14 +148,14 @@ def spend_read(*, now=None) -> SpendRead | None:
     if not workshops:
         return None  # nothing to read: not even a cent spent
     today = now.date()
-    first_day = min(_hold_days(w)[0] for w in workshops)
-    last_day = min(today, max(_hold_days(w)[1] for w in workshops))
+    first_day = min(hold_days(w)[0] for w in workshops)
+    last_day = min(today, max(hold_days(w)[1] for w in workshops))
     first_day = min(first_day, last_day)
     try:
         results, requests = _cost_and_usage(first_day, last_day + timedelta(days=1))
     except (BotoCoreError, ClientError) as error:
         log.error("spend: Cost Explorer could not be read for %s to %s: %s", first_day, last_day, error)
-        return SpendRead.objects.create(first_day=first_day, last_day=last_day, error=str(error)[:2000])
+        return SpendRead.objects.create(started_at=now, first_day=first_day, last_day=last_day, error=str(error)[:2000])
     return _store(results, requests=requests, first_day=first_day, last_day=last_day, now=now)
 
 
@@ -186,6 +187,8 @@ def _store(results: list[dict], *, requests: int, first_day: date, last_day: dat
         log.info("spend: ignored %d accounts outside the pool", len(outside))
     AccountSpend.objects.filter(day__gte=first_day, day__lte=last_day).delete()
     AccountSpend.objects.bulk_create(rows.values())
-    read = SpendRead.objects.create(first_day=first_day, last_day=last_day, requests=requests, rows=len(rows))
+    read = SpendRead.objects.create(
+        started_at=now, first_day=first_day, last_day=last_day, requests=requests, rows=len(rows)
+    )
     log.info("spend: %d rows for %s to %s in %d requests", len(rows), first_day, last_day, requests)
     return read
