@@ -187,3 +187,69 @@ def test_the_task_reads_the_bill_of_a_running_workshop(org, accounts, sa, am):
     tasks.read_sandbox_spend.apply()
 
     assert SpendRead.objects.count() == 1
+
+
+# --- "What this workshop cost", to its SAs once the bill has settled ---------------------------------
+
+
+@pytest.fixture
+def owners():
+    from tests.factories import SolutionsArchitectFactory
+
+    return [SolutionsArchitectFactory(preferred_language="en"), SolutionsArchitectFactory(preferred_language="es")]
+
+
+def cost_emails(workshop):
+    from notifications.models import EmailKind, OutboundEmail
+
+    return list(OutboundEmail.objects.filter(kind=EmailKind.WORKSHOP_COST, workshop=workshop).order_by("to"))
+
+
+def test_the_sas_get_what_the_workshop_cost_once_the_bill_has_settled(org, owners, am):
+    workshop, (first, _second) = spend_seed.spent_workshop(org, owners=owners, account_managers=[am])
+    settled = workshop.closes_at + timedelta(days=spend.SETTLED_DAYS, minutes=1)
+    spend.spend_read(now=settled)
+
+    assert spend.workshop_cost_notify_due(now=settled - timedelta(hours=2)) == 0  # not settled yet
+    assert spend.workshop_cost_notify_due(now=settled) == 2
+
+    emails = {e.to: e for e in cost_emails(workshop)}
+    english, spanish = emails[owners[0].email], emails[owners[1].email]
+    assert english.subject == f"What {workshop.title} cost: 9.00 USD"
+    assert "cost 9.00 USD while the workshop held them" in english.body_text
+    assert "3.00 USD per attendee, for 3 attendees with a sandbox account" in english.body_text
+    assert f"- {spend_seed.EC2}: 6.00 USD" in english.body_text
+    assert f"- {first.aws_account_id} {first.name}: 7.00 USD" in english.body_text
+    assert "the bill lags up to a day behind" in english.body_text
+    assert spanish.language == "es"
+    assert spanish.subject == f"Lo que costó {workshop.title}: 9,00 USD"  # in Spanish, a decimal comma
+
+
+def test_the_cost_email_is_never_queued_twice(org, owners, am):
+    workshop, _accounts = spend_seed.spent_workshop(org, owners=owners, account_managers=[am])
+    settled = workshop.closes_at + timedelta(days=spend.SETTLED_DAYS, minutes=1)
+    spend.spend_read(now=settled)
+    spend.workshop_cost_notify_due(now=settled)
+
+    spend.workshop_cost_notify_due(now=settled + timedelta(days=1))
+
+    assert len(cost_emails(workshop)) == 2
+
+
+def test_the_daily_task_sends_the_cost_email_after_a_good_read_only(org, owners, am, monkeypatch):
+    from workshops.sandbox import tasks
+
+    workshop, _accounts = spend_seed.spent_workshop(org, owners=owners, account_managers=[am])
+    settled = workshop.closes_at + timedelta(days=spend.SETTLED_DAYS, minutes=1)
+    monkeypatch.setattr(spend.timezone, "now", lambda: settled)
+
+    def refuse(**kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetCostAndUsage")
+
+    with monkeypatch.context() as m:
+        m.setattr(spend.hub_client("ce", region=spend.CE_REGION), "get_cost_and_usage", refuse)
+        tasks.read_sandbox_spend.apply()
+    assert cost_emails(workshop) == []  # no figures to tell yet
+
+    tasks.read_sandbox_spend.apply()
+    assert len(cost_emails(workshop)) == 2

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Sum
 
 from workshops.models import AccountSpend, Credential, SpendRead, Workshop
-from workshops.sandbox.spend import hold_days
+
+
+def hold_days(workshop: Workshop) -> tuple[date, date]:
+    """The first and last day (UTC, as Cost Explorer counts them) the workshop held its accounts."""
+    return workshop.provisioning_at.astimezone(UTC).date(), workshop.closes_at.astimezone(UTC).date()
 
 
 def per_head(amount: Decimal, people: int) -> Decimal | None:
@@ -90,9 +94,3 @@ def workshop_spend(workshop: Workshop) -> WorkshopSpend:
     latest = reads.first()
     spend.failed_read = latest if latest is not None and latest.error else None
     return spend
-
-
-def spend_by_workshop(workshop_ids) -> dict[int, Decimal]:
-    """Each workshop's total spend, for tables of many workshops: one query."""
-    rows = AccountSpend.objects.filter(workshop__in=workshop_ids).values("workshop").annotate(total=Sum("amount"))
-    return {row["workshop"]: row["total"] for row in rows.order_by()}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,6 +34,7 @@ from workshops.models import (
     Stage,
     Workshop,
 )
+from workshops.sandbox.selectors import hold_days, workshop_spend
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,6 @@ class _Hold:
     workshop_id: int
     first_day: date
     last_day: date
-
-
-def hold_days(workshop: Workshop) -> tuple[date, date]:
-    """The first and last day (UTC, as Cost Explorer counts them) the workshop held its accounts."""
-    # Cost Explorer's days are UTC days.
-    return workshop.provisioning_at.astimezone(UTC).date(), workshop.closes_at.astimezone(UTC).date()
 
 
 def workshops_to_read(*, now=None) -> list[Workshop]:
@@ -192,3 +187,36 @@ def _store(results: list[dict], *, requests: int, first_day: date, last_day: dat
     )
     log.info("spend: %d rows for %s to %s in %d requests", len(rows), first_day, last_day, requests)
     return read
+
+
+def workshop_cost_notify_due(*, now=None) -> int:
+    """Email each closed workshop's SAs what it cost, once, SETTLED_DAYS after it closed; how many queued.
+
+    Called after a good read, so the figures rendered into the email are the ones just read.
+    """
+    from notifications.models import EmailKind
+    from notifications.services import email_enqueue_for
+
+    now = now or timezone.now()
+    settled = now - timedelta(days=SETTLED_DAYS)
+    candidates = Workshop.objects.filter(
+        stage__in=FINISHED_STAGES, ends_at__lte=settled, ends_at__gte=now - timedelta(days=LOOKBACK_DAYS)
+    ).select_related("topic")
+    queued = 0
+    for workshop in candidates:
+        if workshop.closes_at > settled:
+            continue  # the grace period is not over long enough: the bill is still settling
+        owners = list(workshop.owners.filter(is_active=True).order_by("pk"))
+        if not owners:
+            continue
+        spend = workshop_spend(workshop)
+        for owner in owners:
+            email_enqueue_for(
+                recipient=owner,
+                kind=EmailKind.WORKSHOP_COST,
+                key=f"{EmailKind.WORKSHOP_COST}:{workshop.pk}:{owner.pk}",
+                context={"workshop": workshop, "spend": spend},
+                workshop_id=workshop.pk,
+            )
+            queued += 1
+    return queued

@@ -102,4 +102,6 @@ def read_sandbox_spend() -> None:
     from workshops.sandbox import spend
 
     # An AWS error is stored on the read and shown to the SAs; the next day's run tries again.
-    spend.spend_read()
+    read = spend.spend_read()
+    if read is not None and not read.error:
+        spend.workshop_cost_notify_due()
