@@ -5,6 +5,8 @@ request a day (by linked account and service, followed page by page) covers ever
 is running or closed in the last LOOKBACK_DAYS: the bill of a day settles a few days after it.
 Each run replaces the rows of the days it read, so a rerun changes figures, never doubles them.
 Only pool accounts are kept; the management account and anything outside the pool are dropped.
+The portal's own identity (hub_client) needs `ce:GetCostAndUsage`; a refusal is stored on the
+read (SpendRead.error), which the SAs see on the workshop's page, and the last figures stay.
 
 A day's cost goes to the workshop that held the account that day: from the day it started
 running (provisioning) to the day it closed, by the credentials its attendees had in it, which
