@@ -101,6 +101,29 @@ def test_a_rerun_replaces_the_figures_and_doubles_nothing(org, accounts, used):
     assert SpendRead.objects.count() == 2
 
 
+def test_a_later_read_replaces_a_day_whose_bill_has_settled(org, accounts, sa, am):
+    workshop = spend_seed.closed_workshop(stage=Stage.RUNNING, owners=[sa], account_managers=[am], starts_at=STARTS)
+    workshop.ends_at = STARTS + timedelta(days=2)  # a three-day workshop, still running
+    workshop.save(update_fields=["ends_at"])
+    first = accounts[0]
+    attendee_in(workshop, first, "cpp-c1")
+    queue_pages([period("2026-03-10", (first.aws_account_id, "AWS Lambda", "2"))])
+    queue_pages(
+        [
+            period("2026-03-10", (first.aws_account_id, "AWS Lambda", "2.5")),
+            period("2026-03-11", (first.aws_account_id, "AWS Lambda", "1")),
+        ]
+    )
+
+    spend.spend_read(now=datetime(2026, 3, 10, 20, 0, tzinfo=UTC))
+    spend.spend_read(now=datetime(2026, 3, 11, 20, 0, tzinfo=UTC))  # a day more: a new request
+
+    assert spend_of(workshop) == {
+        (first.aws_account_id, "2026-03-10", "AWS Lambda"): Decimal("2.5"),
+        (first.aws_account_id, "2026-03-11", "AWS Lambda"): Decimal("1"),
+    }
+
+
 def test_the_request_groups_by_account_and_service_daily_over_the_workshops_days(org, accounts, used, monkeypatch):
     seen = []
     client = spend.hub_client("ce", region=spend.CE_REGION)
