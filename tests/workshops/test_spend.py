@@ -276,3 +276,17 @@ def test_the_daily_task_sends_the_cost_email_after_a_good_read_only(org, owners,
 
     tasks.read_sandbox_spend.apply()
     assert len(cost_emails(workshop)) == 2
+
+
+def test_the_reads_and_the_figures_are_in_the_admin_read_only(client, org, accounts, used, admin_user):
+    from django.urls import reverse
+
+    queue_pages([period("2026-03-10", (accounts[0].aws_account_id, "AWS Lambda", "2"))])
+    spend.spend_read(now=NOW)
+    client.force_login(admin_user)
+
+    reads = client.get(reverse("admin:workshops_spendread_changelist")).content.decode()
+    figures = client.get(reverse("admin:workshops_accountspend_changelist")).content.decode()
+
+    assert "2026" in reads and "AWS Lambda" in figures
+    assert client.get(reverse("admin:workshops_accountspend_add")).status_code == 403
