@@ -244,6 +244,7 @@ def test_the_sas_get_what_the_workshop_cost_once_the_bill_has_settled(org, owner
     assert f"- {spend_seed.EC2}: 6.00 USD" in english.body_text
     assert f"- {first.aws_account_id} {first.name}: 7.00 USD" in english.body_text
     assert "the bill lags up to a day behind" in english.body_text
+    assert f"/staff/workshops/{workshop.pk}/" in english.body_text
     assert spanish.language == "es"
     assert spanish.subject == f"Lo que costó {workshop.title}: 9,00 USD"  # in Spanish, a decimal comma
 

@@ -198,6 +198,7 @@ def workshop_cost_notify_due(*, now=None) -> int:
     """
     from notifications.models import EmailKind
     from notifications.services import email_enqueue_for
+    from notifications.workshop_emails import site_link
 
     now = now or timezone.now()
     settled = now - timedelta(days=SETTLED_DAYS)
@@ -217,7 +218,12 @@ def workshop_cost_notify_due(*, now=None) -> int:
                 recipient=owner,
                 kind=EmailKind.WORKSHOP_COST,
                 key=f"{EmailKind.WORKSHOP_COST}:{workshop.pk}:{owner.pk}",
-                context={"workshop": workshop, "spend": spend},
+                # The button opens the SA's workshop page, where the same figures are, not the admin.
+                context={
+                    "workshop": workshop,
+                    "spend": spend,
+                    "workshop_admin_link": site_link("staff:workshop", workshop.pk),
+                },
                 workshop_id=workshop.pk,
             )
             queued += 1
