@@ -67,6 +67,13 @@ app.conf.update(
             "schedule": 3600.0,
             "options": {"expires": 3000},
         },
+        # The bill of the sandbox accounts: Cost Explorer charges per request and refreshes a few
+        # times a day, so one grouped read a day, early, before the SAs look.
+        "read-sandbox-spend": {
+            "task": "workshops.tasks.read_sandbox_spend",
+            "schedule": crontab(hour=5, minute=15),
+            "options": {"expires": 6 * 3600},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -28,11 +28,13 @@ from cpp_portal.spreadsheets import csv_writer
 from notifications.models import EmailStatus
 from staff import moves, selectors
 from staff.forms import FIELDSETS, StaffWorkshopForm
+from stats.charts import bar_chart
 from workshops import services
 from workshops.forms import form_time_zone
 from workshops.models import (
     ACTIVE_STAGES,
     CHECK_IN_STAGES,
+    DELIVERED_STAGES,
     UPCOMING_STAGES,
     Credential,
     CredentialStatus,
@@ -43,6 +45,7 @@ from workshops.models import (
 )
 from workshops.registrations import AttendanceError, registration_attendance_mark
 from workshops.sandbox import provisioning, tasks
+from workshops.sandbox.selectors import workshop_spend
 from workshops.services import MANUAL_MOVES, StageError
 
 ATTENDEES_PER_PAGE = 100
@@ -148,8 +151,17 @@ def workshop_detail(request, workshop_id: int):
         editable=workshop.stage in ACTIVE_STAGES,
         check_in_open=workshop.stage in CHECK_IN_STAGES,
         **_cleanup_context(workshop),
+        **_spend_context(workshop),
     )
     return _htmx_aware(render(request, "staff/workshop_detail.html", context))
+
+
+def _spend_context(workshop: Workshop) -> dict:
+    if workshop.stage not in DELIVERED_STAGES:
+        return {}  # no account was used yet: nothing can have cost anything
+    spend = workshop_spend(workshop)
+    rows = [(s.service, float(s.amount), f"{s.amount:.2f}") for s in spend.services]
+    return {"spend": spend, "spend_chart": bar_chart(_("Cost per AWS service (%s)") % spend.currency, rows)}
 
 
 @require_GET

@@ -7,7 +7,9 @@ Definitions (the statistics page prints them too):
   no-show (`attended` True, or not marked: many check-in lists are never ticked);
 - a *customer* is a distinct customer organisation among the attendees (the organisation
   recorded on the registration);
-- *satisfaction* is the mean score of the survey answers of attendees.
+- *satisfaction* is the mean score of the survey answers of attendees;
+- *cost* is what the workshop's sandbox accounts cost while it held them, as last read from AWS
+  Cost Explorer (workshops.sandbox.spend), in USD; *cost per attendee* divides it by the attendees.
 
 Everything is counted from organisations, registration status, attendance and survey scores, never
 from names or emails, so the figures read the same after the customers' personal data is
@@ -20,13 +22,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from accounts.models import User
 from workshops.models import (
     DELIVERED_STAGES,
+    AccountSpend,
     Registration,
     RegistrationStatus,
     SandboxAccount,
@@ -55,10 +59,19 @@ class Figures:
     answers: int = 0
     satisfaction: float | None = None
     recommend: int = 0
+    cost: Decimal = Decimal(0)
 
     @property
     def recommend_rate(self) -> float | None:
         return self.recommend / self.answers if self.answers else None
+
+    @property
+    def cost_per_attendee(self) -> Decimal | None:
+        return cost_per_attendee(self.cost, self.attendees)
+
+
+def cost_per_attendee(cost: Decimal, attendees: int) -> Decimal | None:
+    return (cost / attendees).quantize(Decimal("0.01")) if attendees else None
 
 
 def _in_year(year: int | None, prefix: str = "") -> Q:
@@ -80,13 +93,17 @@ def _attendee_answers(year: int | None) -> QuerySet[SurveyAnswer]:
     )
 
 
+def _delivered_spend(year: int | None) -> QuerySet[AccountSpend]:
+    return AccountSpend.objects.filter(_in_year(year, "workshop__"), workshop__stage__in=DELIVERED_STAGES)
+
+
 def years_delivered() -> list[int]:
     """The years in which workshops were delivered, latest first: one query."""
     return [moment.year for moment in _delivered_workshops(None).dates("starts_at", "year", order="DESC")]
 
 
 def programme_totals(*, year: int | None = None) -> Figures:
-    """Everything delivered (in `year`, if given): three aggregate queries."""
+    """Everything delivered (in `year`, if given): four aggregate queries."""
     totals = Figures(workshops=_delivered_workshops(year).count())
     people = _delivered_registrations(year).aggregate(
         attendees=Count("pk"), customers=Count("organisation", distinct=True)
@@ -99,6 +116,7 @@ def programme_totals(*, year: int | None = None) -> Figures:
     totals.attendees, totals.customers = people["attendees"], people["customers"]
     totals.answers, totals.recommend = scores["answers"], scores["recommend"]
     totals.satisfaction = scores["mean_satisfaction"]
+    totals.cost = _delivered_spend(year).aggregate(cost=Sum("amount"))["cost"] or Decimal(0)
     return totals
 
 
@@ -135,6 +153,9 @@ def _grouped(workshop_key, via_workshop_key, year: int | None) -> list[Figures]:
         figures = rows[row["group"]]
         figures.answers, figures.recommend = row["answers"], row["recommend"]
         figures.satisfaction = row["mean_satisfaction"]
+    spend = _delivered_spend(year).annotate(group=via_workshop_key).values("group").annotate(cost=Sum("amount"))
+    for row in spend.order_by():
+        rows[row["group"]].cost = row["cost"]
     for key, figures in rows.items():
         figures.key = key
     return list(rows.values())
@@ -230,10 +251,15 @@ class PoolUse:
     accounts_needed: int  # for the seats, at the workshop's team size
     accounts_used: int  # sandbox accounts that held an attendee's credentials
     pool_size: int  # accounts in the pool today (all but the retired)
+    cost: Decimal = Decimal(0)
 
     @property
     def share_of_pool(self) -> float | None:
         return self.accounts_used / self.pool_size if self.pool_size else None
+
+    @property
+    def cost_per_attendee(self) -> Decimal | None:
+        return cost_per_attendee(self.cost, self.attendees)
 
 
 def pool_size() -> int:
@@ -241,7 +267,7 @@ def pool_size() -> int:
 
 
 def pool_use_by_workshop(*, year: int | None = None) -> list[PoolUse]:
-    """Per delivered workshop, newest first: sandbox accounts used against the pool's size. Two queries."""
+    """Per delivered workshop, newest first: accounts used against the pool's size, and the cost. Three queries."""
     size = pool_size()
     rows = (
         _delivered_workshops(year)
@@ -252,6 +278,10 @@ def pool_use_by_workshop(*, year: int | None = None) -> list[PoolUse]:
         .values("pk", "title", "starts_at", "capacity", "attendees_per_account", "attendee_count", "accounts_used")
         .order_by("-starts_at", "pk")
     )
+    costs = {
+        row["workshop"]: row["cost"]
+        for row in _delivered_spend(year).values("workshop").annotate(cost=Sum("amount")).order_by()
+    }
     return [
         PoolUse(
             workshop_id=row["pk"],
@@ -261,6 +291,7 @@ def pool_use_by_workshop(*, year: int | None = None) -> list[PoolUse]:
             accounts_needed=math.ceil(row["capacity"] / row["attendees_per_account"]),
             accounts_used=row["accounts_used"],
             pool_size=size,
+            cost=costs.get(row["pk"], Decimal(0)),
         )
         for row in rows
     ]

@@ -60,6 +60,7 @@ def _charts(months, topics, account_managers, pool) -> list:
             [(str(f.key), f.satisfaction, score(f.satisfaction) or "–") for f in topics],
             scale_max=5,
         ),
+        bar_chart(_("Cost per topic (USD)"), [(str(f.key), float(f.cost), money(f.cost)) for f in topics]),
         bar_chart(
             _("Attended per Account Manager"),
             [(a.name or _("Not invited by an AM"), a.attended, str(a.attended)) for a in account_managers],
@@ -102,7 +103,20 @@ def dashboard(request):
 
 # --- CSV -----------------------------------------------------------------------------------------
 
-FIGURES_COLUMNS = ["workshops", "attendees", "customers", "survey_answers", "satisfaction", "would_recommend_share"]
+FIGURES_COLUMNS = [
+    "workshops",
+    "attendees",
+    "customers",
+    "survey_answers",
+    "satisfaction",
+    "would_recommend_share",
+    "cost_usd",
+    "cost_per_attendee_usd",
+]
+
+
+def money(value) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def _figures_cells(figures: selectors.Figures) -> list:
@@ -113,6 +127,8 @@ def _figures_cells(figures: selectors.Figures) -> list:
         figures.answers,
         score(figures.satisfaction),
         "" if figures.recommend_rate is None else f"{figures.recommend_rate:.4f}",
+        money(figures.cost),
+        money(figures.cost_per_attendee),
     ]
 
 
@@ -153,6 +169,8 @@ def _pool_table(year):
             p.accounts_used,
             p.pool_size,
             "" if p.share_of_pool is None else f"{p.share_of_pool:.4f}",
+            money(p.cost),
+            money(p.cost_per_attendee),
         ]
         for p in selectors.pool_use_by_workshop(year=year)
     ]
@@ -165,6 +183,8 @@ def _pool_table(year):
         "accounts_used",
         "pool_size",
         "share_of_pool",
+        "cost_usd",
+        "cost_per_attendee_usd",
     ]
     return header, rows
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -495,3 +496,51 @@ class SurveyAnswer(models.Model):
 
     def __str__(self):
         return f"{self.registration_id}: {self.satisfaction}/5"
+
+
+class AccountSpend(models.Model):
+    """What one pool account cost on one day for one AWS service, as Cost Explorer last reported it.
+
+    Written only by workshops.sandbox.spend. Not personal data: it stays when customers are anonymised.
+    """
+
+    sandbox_account = models.ForeignKey(SandboxAccount, on_delete=models.PROTECT, related_name="spend")
+    # The workshop that held the account that day; None for a day between workshops.
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.SET_NULL, null=True, blank=True, related_name="spend", editable=False
+    )
+    day = models.DateField(_("day"))
+    service = models.CharField(_("AWS service"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=6)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("account spend")
+        verbose_name_plural = _("account spend")
+        constraints = [
+            models.UniqueConstraint(fields=["sandbox_account", "day", "service"], name="one_spend_per_account_day")
+        ]
+        indexes = [models.Index(fields=["workshop", "day"], name="spend_workshop_day_idx")]
+
+    def __str__(self):
+        return f"{self.sandbox_account_id} {self.day} {self.service}: {self.amount} {self.currency}"
+
+
+class SpendRead(models.Model):
+    """One read of the bill from Cost Explorer: the days it covered and what AWS answered."""
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    requests = models.PositiveSmallIntegerField(_("requests"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("spend read")
+        verbose_name_plural = _("spend reads")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.first_day}..{self.last_day}: {self.error or self.rows}"

@@ -5,6 +5,7 @@ import gettext
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils.html import strip_tags
 from notifications.models import EmailKind
 from notifications.rendering import OUR_KINDS, REQUIRED_CONTEXT, RenderedEmail, email_language, render_email
 from tests.factories import AccountManagerFactory, CustomerFactory, SolutionsArchitectFactory, WorkshopFactory
+from workshops.sandbox.selectors import AccountCost, ServiceCost, WorkshopSpend
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 TRANSLATED = [code for code in LANGUAGES if code != "en"]
@@ -100,7 +102,23 @@ def context_for(kind: str, people: dict) -> dict:
             ],
         },
         EmailKind.POOL_SHORTFALL: {"workshop": workshop, "needed": 20, "reserved": 12},
+        EmailKind.WORKSHOP_COST: {"workshop": workshop, "spend": SPEND},
     }[kind]
+
+
+SPEND = WorkshopSpend(
+    total=Decimal("9"),
+    attendees=3,
+    accounts=[
+        AccountCost(aws_account_id="111122223333", name="cpp-sandbox-001", amount=Decimal("7"), attendees=2),
+        AccountCost(aws_account_id="444455556666", name="cpp-sandbox-002", amount=Decimal("2"), attendees=1),
+    ],
+    services=[
+        ServiceCost("Amazon Elastic Compute Cloud - Compute", Decimal("6")),
+        ServiceCost("AWS Lambda", Decimal("2")),
+        ServiceCost("Amazon Simple Storage Service", Decimal("1")),
+    ],
+)
 
 
 def variable_values(context: dict) -> list[str]:
@@ -119,6 +137,9 @@ def variable_values(context: dict) -> list[str]:
             values.append(str(context[key]))
     for row in context.get("rows", []):
         values += [str(v) for v in row.values()]
+    if "spend" in context:  # AWS's own names: never translated
+        values += [s.service for s in context["spend"].services]
+        values += [f"{a.aws_account_id} {a.name}" for a in context["spend"].accounts]
     # Longest first, so a title is removed before a shorter value inside it.
     return sorted({v for v in values if v}, key=len, reverse=True)
 

@@ -6,17 +6,19 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from stats import selectors
 from tests.factories import (
     AccountManagerFactory,
+    SandboxAccountFactory,
     SignedUpCustomerFactory,
     SolutionsArchitectFactory,
     StaffFactory,
     workshop_in,
 )
 from tests.stats import seed
-from workshops.models import Stage, Topic
+from workshops.models import AccountSpend, Stage, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +107,7 @@ class TestPage:
         assert "3 workshops delivered, 5 attendees from 3 customers" in page
         assert "satisfaction 4.33 (3 survey answers)" in page
         assert "An attendee is a confirmed registration" in page
-        assert page.count("<svg") == 6
+        assert page.count("<svg") == 7
         assert "Ana Alves" in page and "Bruno Bravo" in page
         for table in ("months", "topics", "account-managers", "pool"):
             assert reverse("stats:download", args=[table]) in page
@@ -172,18 +174,47 @@ class TestCsv:
     @pytest.fixture(autouse=True)
     def signed_in(self, client, programme):
         client.force_login(SolutionsArchitectFactory())
+        # As workshops.sandbox.spend stores the bill: 10.00 for Serverless March, 3.00 for Data March.
+        account = SandboxAccountFactory()
+        for workshop, service, amount in [(programme.w1, "AWS Lambda", 7), (programme.w1, "Amazon S3", 3)]:
+            AccountSpend.objects.create(
+                sandbox_account=account,
+                workshop=workshop,
+                day=workshop.starts_at.date(),
+                service=service,
+                amount=amount,
+                read_at=timezone.now(),
+            )
+        AccountSpend.objects.create(
+            sandbox_account=account,
+            workshop=programme.w2,
+            day=programme.w2.starts_at.date(),
+            service="AWS Lambda",
+            amount=3,
+            read_at=timezone.now(),
+        )
 
     def test_months(self, client):
         assert csv_rows(download(client, "months")) == [
-            ["month", "workshops", "attendees", "customers", "survey_answers", "satisfaction", "would_recommend_share"],
-            ["2026-03", "2", "4", "3", "3", "4.33", "0.6667"],
-            ["2026-04", "1", "1", "1", "0", "", ""],
+            [
+                "month",
+                "workshops",
+                "attendees",
+                "customers",
+                "survey_answers",
+                "satisfaction",
+                "would_recommend_share",
+                "cost_usd",
+                "cost_per_attendee_usd",
+            ],
+            ["2026-03", "2", "4", "3", "3", "4.33", "0.6667", "13.00", "3.25"],
+            ["2026-04", "1", "1", "1", "0", "", "", "0.00", "0.00"],
         ]
 
     def test_topics(self, client):
         assert csv_rows(download(client, "topics"))[1:] == [
-            ["Data", "1", "2", "2", "1", "3.00", "0.0000"],
-            ["Serverless", "2", "3", "1", "2", "5.00", "1.0000"],
+            ["Data", "1", "2", "2", "1", "3.00", "0.0000", "3.00", "1.50"],
+            ["Serverless", "2", "3", "1", "2", "5.00", "1.0000", "10.00", "3.33"],
         ]
 
     def test_account_managers(self, client):
@@ -207,11 +238,13 @@ class TestCsv:
             "accounts_used",
             "pool_size",
             "share_of_pool",
+            "cost_usd",
+            "cost_per_attendee_usd",
         ]
         assert rows[1:] == [
-            [str(programme.w3.pk), "Serverless April", "2026-04-05", "1", "3", "0", "4", "0.0000"],
-            [str(programme.w2.pk), "Data March", "2026-03-20", "2", "5", "1", "4", "0.2500"],
-            [str(programme.w1.pk), "Serverless March", "2026-03-10", "2", "20", "2", "4", "0.5000"],
+            [str(programme.w3.pk), "Serverless April", "2026-04-05", "1", "3", "0", "5", "0.0000", "0.00", "0.00"],
+            [str(programme.w2.pk), "Data March", "2026-03-20", "2", "5", "1", "5", "0.2000", "3.00", "1.50"],
+            [str(programme.w1.pk), "Serverless March", "2026-03-10", "2", "20", "2", "5", "0.4000", "10.00", "5.00"],
         ]
 
     def test_a_cell_a_spreadsheet_would_run_as_a_formula_stays_text(self, client):
@@ -241,12 +274,12 @@ class TestQueryCount:
     def test_dashboard(self, client, django_assert_num_queries, rows):
         seed.bulk_programme(rows)
         client.force_login(SolutionsArchitectFactory())
-        # session, user, groups; totals 3; months 3; topics 3; AMs 1; pool 2; years 1
-        with django_assert_num_queries(16):
+        # session, user, groups; totals 4; months 4; topics 4; AMs 1; pool 3; years 1
+        with django_assert_num_queries(20):
             assert client.get(DASHBOARD).status_code == 200
 
     @pytest.mark.parametrize("rows", [10, 300])
-    @pytest.mark.parametrize(("table", "queries"), [("months", 6), ("topics", 6), ("account-managers", 4), ("pool", 5)])
+    @pytest.mark.parametrize(("table", "queries"), [("months", 7), ("topics", 7), ("account-managers", 4), ("pool", 6)])
     def test_downloads(self, client, django_assert_num_queries, rows, table, queries):
         seed.bulk_programme(rows)
         client.force_login(SolutionsArchitectFactory())

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
-from workshops.models import Credential, CredentialView, SandboxAccount, SandboxAccountState
+from workshops.models import AccountSpend, Credential, CredentialView, SandboxAccount, SandboxAccountState, SpendRead
 from workshops.sandbox import accounts as sandbox_accounts
 from workshops.sandbox import guardrails
 from workshops.sandbox.guardrails import cleanable
@@ -199,6 +199,25 @@ class CredentialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("workshop"), ordering="registration__workshop__starts_at")
     def workshop(self, credential):
         return credential.registration.workshop
+
+
+@admin.register(SpendRead)
+class SpendReadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each daily read of the bill from Cost Explorer, and what AWS answered: read-only."""
+
+    list_display = ("started_at", "first_day", "last_day", "requests", "rows", "error")
+    list_filter = ("started_at",)
+
+
+@admin.register(AccountSpend)
+class AccountSpendAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The bill per pool account, day and AWS service, as last read: read-only."""
+
+    list_display = ("day", "sandbox_account", "workshop", "service", "amount", "currency", "read_at")
+    list_filter = ("day",)
+    search_fields = ("sandbox_account__aws_account_id", "workshop__title", "service")
+    list_select_related = ("sandbox_account", "workshop")
+    date_hierarchy = "day"
 
 
 def sandbox_account_actions_add(*actions) -> None:

@@ -95,3 +95,13 @@ def revoke_workshop(self, workshop_id: int) -> None:
             countdown=min(3600, 60 * 2**self.request.retries),
             exc=provisioning.RevocationIncomplete(report.summary("revoked")),
         )
+
+
+@shared_task(name="workshops.tasks.read_sandbox_spend", acks_late=True)
+def read_sandbox_spend() -> None:
+    from workshops.sandbox import spend
+
+    # An AWS error is stored on the read and shown to the SAs; the next day's run tries again.
+    read = spend.spend_read()
+    if read is not None and not read.error:
+        spend.workshop_cost_notify_due()
