@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workshops', '0006_survey_and_attendance'),
+        ('workshops', '0007_instance_sizes'),
     ]
 
     operations = [
