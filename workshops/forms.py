@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from workshops.models import Workshop, validate_time_zone
+from workshops.sandbox.guardrails import cleanable
 
 
 @functools.cache
@@ -60,7 +61,7 @@ WORKSHOP_FIELDSETS = (
     ),
     (_("Where"), {"fields": ("venue", "online_link")}),
     (_("Who"), {"fields": ("capacity", "attendees_per_account", "owners", "account_managers")}),
-    (_("AWS"), {"fields": ("aws_regions", "attendee_policy_arns")}),
+    (_("AWS"), {"fields": ("aws_regions", "aws_services", "attendee_policy_arns")}),
     (
         _("Instance sizes"),
         {
@@ -129,6 +130,7 @@ class WorkshopForm(forms.ModelForm):
         field_classes = {
             "aws_regions": StringListField,
             "attendee_policy_arns": StringListField,
+            "aws_services": StringListField,
             "ec2_instance_types": StringListField,
             "rds_instance_classes": StringListField,
             "sagemaker_instance_types": StringListField,
@@ -140,6 +142,24 @@ class WorkshopForm(forms.ModelForm):
             "aws_regions": _("One per line or separated by commas, e.g. eu-west-1, eu-central-1."),
             "attendee_policy_arns": _("One per line, e.g. arn:aws:iam::aws:policy/PowerUserAccess."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "aws_services" in self.fields:
+            # The form says which services there are to choose from: those the cleaner cleans today.
+            self.fields["aws_services"].help_text = _(
+                "One per line, as IAM names them. Attendees may use only services the cleaner can clean: %(services)s."
+            ) % {"services": ", ".join(cleanable.cleanable_services())}
+
+    def clean_aws_services(self):
+        services = self.cleaned_data["aws_services"] or []
+        unknown = [s for s in services if s not in cleanable.cleanable_services()]
+        if unknown:
+            raise forms.ValidationError(
+                _("The cleaner cannot clean %(services)s, so attendees may not use it: choose from %(allowed)s.")
+                % {"services": ", ".join(unknown), "allowed": ", ".join(cleanable.cleanable_services())}
+            )
+        return sorted(set(services))
 
     def account_managers_added(self) -> set:
         """The Account Managers this form adds to its workshop; read before the form saves them."""

@@ -132,6 +132,14 @@ class Workshop(models.Model):
         validators=[RegexValidator(IAM_POLICY_ARN)],
         help_text=_("Optional: an IAM policy that caps what attendees may do, whatever their policies grant."),
     )
+    # What the labs use, as IAM names them ("ec2", "states"): only services the cleaner can clean,
+    # since the guardrails refuse every other one to attendees (workshops.forms checks it).
+    aws_services = models.JSONField(
+        _("AWS services the labs use"),
+        default=list,
+        blank=True,
+        help_text=_("One per line, as IAM names them, e.g. ec2, lambda, s3."),
+    )
     # What attendees may launch (workshops.sandbox.sizes): the guardrails deny every other size.
     ec2_instance_types = models.JSONField(
         _("EC2 instance types"),
