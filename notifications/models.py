@@ -23,6 +23,7 @@ class EmailKind(models.TextChoices):
     WORKSHOP_CHANGED = "workshop_changed", _("Workshop date or place changed")
     AM_DIGEST = "am_digest", _("Account Manager digest")
     POOL_SHORTFALL = "pool_shortfall", _("Sandbox pool too small")
+    BUDGET_FROZEN = "budget_frozen", _("Sandbox account frozen over its budget")
 
     @property
     def carries_key(self) -> bool:
@@ -52,6 +53,7 @@ CARRIES_KEY: dict[str, bool] = {
     EmailKind.WORKSHOP_CHANGED: False,
     EmailKind.AM_DIGEST: False,
     EmailKind.POOL_SHORTFALL: False,
+    EmailKind.BUDGET_FROZEN: False,
 }
 if _unanswered := sorted(set(EmailKind.values) - set(CARRIES_KEY)):
     raise ImproperlyConfigured(

@@ -50,6 +50,7 @@ REQUIRED_CONTEXT: dict[str, frozenset[str]] = {
         EmailKind.WORKSHOP_CHANGED: _ATTENDEE | {"my_workshops_link"},
         EmailKind.AM_DIGEST: _WORKSHOP | {"account_manager", "rows"},
         EmailKind.POOL_SHORTFALL: _WORKSHOP | {"needed", "reserved"},
+        EmailKind.BUDGET_FROZEN: _WORKSHOP | {"account_id", "spend", "limit"},
     }.items()
 }
 

@@ -60,7 +60,7 @@ WORKSHOP_FIELDSETS = (
     ),
     (_("Where"), {"fields": ("venue", "online_link")}),
     (_("Who"), {"fields": ("capacity", "attendees_per_account", "owners", "account_managers")}),
-    (_("AWS"), {"fields": ("aws_regions", "attendee_policy_arns")}),
+    (_("AWS"), {"fields": ("aws_regions", "attendee_policy_arns", "budget_per_attendee_usd")}),
     (_("Stage"), {"fields": ("stage", "accounts")}),
 )
 # Only the services change these; "accounts" is the count of the pool's reservations.

@@ -5,6 +5,7 @@ import gettext
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,12 @@ def context_for(kind: str, people: dict) -> dict:
             ],
         },
         EmailKind.POOL_SHORTFALL: {"workshop": workshop, "needed": 20, "reserved": 12},
+        EmailKind.BUDGET_FROZEN: {
+            "workshop": workshop,
+            "account_id": "210987654321",
+            "spend": Decimal("51.20"),
+            "limit": Decimal("50.00"),
+        },
     }[kind]
 
 

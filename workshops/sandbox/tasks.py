@@ -95,3 +95,12 @@ def revoke_workshop(self, workshop_id: int) -> None:
             countdown=min(3600, 60 * 2**self.request.retries),
             exc=provisioning.RevocationIncomplete(report.summary("revoked")),
         )
+
+
+@shared_task(name="workshops.tasks.check_budgets", acks_late=True)
+def check_budgets() -> None:
+    from workshops.sandbox import budgets
+
+    report = budgets.budgets_check()  # errors are reported per account; the next tick tries again
+    if report.failed:
+        log.warning("budgets check: %s account(s) not checked: %s", len(report.failed), report.failed)
