@@ -143,8 +143,8 @@ class Workshop(models.Model):
         default=default_budget_per_attendee,
         validators=[MinValueValidator(Decimal("1.00"))],
         help_text=_(
-            "Each sandbox account's AWS budget is this times the attendees sharing it; at 100 % its "
-            "attendees are frozen out until an SA lets them back in."
+            "Each sandbox account's AWS budget is this times the attendees sharing it; once it is spent, "
+            "its attendees are frozen out until an SA lets them back in."
         ),
     )
     provisioning_lead_minutes = models.PositiveIntegerField(

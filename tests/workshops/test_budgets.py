@@ -289,3 +289,88 @@ def test_the_freeze_denies_attendees_everything_and_leaves_the_access_role_free(
     # Another role with a name that merely starts the same is an attendee's, and is denied.
     lookalike = f"arn:aws:iam::111122223333:role/{ROLE}-copy"
     assert decision(levels, Request("ec2:RunInstances", principal_arn=lookalike)) == "ExplicitDeny"
+
+
+# --- Where SAs see and lift freezes ----------------------------------------------------------------
+
+
+def test_the_sa_page_shows_the_frozen_account_and_its_unfreeze_is_audited(running, org, owners, client):
+    from django.test import TestCase
+    from django.urls import reverse
+
+    workshop, first, _second = running
+    spend(workshop, first, "95.00")
+    budgets.budgets_check()
+    record = AccountFreeze.objects.get()
+    client.force_login(owners[0])
+    page = client.get(reverse("staff:workshop", args=[workshop.pk])).content.decode()
+    assert first.aws_account_id in page and "95.00 USD" in page
+    assert "8 to 12 hours" in page
+    unfreeze_url = reverse("staff:account_unfreeze", args=[workshop.pk, record.pk])
+    assert unfreeze_url in page
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(unfreeze_url)
+    assert response.status_code == 302
+
+    record.refresh_from_db()
+    assert record.unfrozen_by == owners[0] and not record.is_open
+    assert scps_on(org, first.aws_account_id) == ["FullAWSAccess"]
+    page = client.get(reverse("staff:workshop", args=[workshop.pk])).content.decode()
+    assert f"by {owners[0].email}" in page
+    assert unfreeze_url not in page
+
+
+def test_a_freeze_of_another_workshop_is_not_found_on_this_ones_page(running, org, owners, client):
+    from django.urls import reverse
+
+    workshop, first, _second = running
+    spend(workshop, first, "95.00")
+    budgets.budgets_check()
+    other = workshop_with_attendees(org.add_accounts(1), attendees=1)
+    client.force_login(owners[0])
+    response = client.post(reverse("staff:account_unfreeze", args=[other.pk, AccountFreeze.objects.get().pk]))
+    assert response.status_code == 404
+    assert AccountFreeze.objects.get().is_open
+
+
+def test_the_pool_admin_shows_frozen_accounts_and_unfreezes_behind_its_confirmation(running, org, owners, client):
+    from django.contrib import messages
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    workshop, first, second = running
+    spend(workshop, first, "95.00")
+    budgets.budgets_check()
+    client.force_login(owners[0])
+    changelist = reverse("admin:workshops_sandboxaccount_changelist")
+    listed = client.get(changelist, {"frozen": "yes"})
+    assert [a.aws_account_id for a in listed.context["cl"].result_list] == [first.aws_account_id]
+
+    chosen = {"action": "unfreeze", "_selected_action": [first.pk, second.pk]}
+    page = client.post(changelist, chosen)
+    assert page.templates[0].name == "admin/confirm_action.html"
+    assert "Not frozen" in page.content.decode()
+    assert AccountFreeze.objects.get().is_open  # asking is not doing
+
+    response = client.post(changelist, {**chosen, "confirmed": "yes"})
+    record = AccountFreeze.objects.get()
+    assert record.unfrozen_by == owners[0] and record.unfrozen_at is not None
+    assert scps_on(org, first.aws_account_id) == ["FullAWSAccess"]
+    flashed = [(m.level, m.message) for m in response.wsgi_request._messages]
+    assert any(level == messages.SUCCESS and first.aws_account_id in text for level, text in flashed)
+    # The freezes' own list is the audit: read-only, even for an SA.
+    freezes = client.get(reverse("admin:workshops_accountfreeze_changelist"))
+    assert freezes.status_code == 200 and escape(str(owners[0])) in freezes.content.decode()
+    assert (
+        client.get(reverse("admin:workshops_accountfreeze_change", args=[record.pk])).context["has_change_permission"]
+        is False
+    )
+
+
+def test_the_beat_checks_budgets_every_fifteen_minutes():
+    from cpp_portal.celery import app
+
+    entry = next(e for e in app.conf.beat_schedule.values() if e["task"] == "workshops.tasks.check_budgets")
+    assert entry["schedule"] == 900.0
+    assert "workshops.tasks.check_budgets" in app.tasks

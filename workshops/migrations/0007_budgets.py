@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='workshop',
             name='budget_per_attendee_usd',
-            field=models.DecimalField(decimal_places=2, default=workshops.models.default_budget_per_attendee, help_text="Each sandbox account's AWS budget is this times the attendees sharing it; at 100 % its attendees are frozen out until an SA lets them back in.", max_digits=8, validators=[django.core.validators.MinValueValidator(Decimal('1.00'))], verbose_name='budget per attendee (USD)'),
+            field=models.DecimalField(decimal_places=2, default=workshops.models.default_budget_per_attendee, help_text="Each sandbox account's AWS budget is this times the attendees sharing it; once it is spent, its attendees are frozen out until an SA lets them back in.", max_digits=8, validators=[django.core.validators.MinValueValidator(Decimal('1.00'))], verbose_name='budget per attendee (USD)'),
         ),
         migrations.CreateModel(
             name='AccountFreeze',

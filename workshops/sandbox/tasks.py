@@ -104,3 +104,21 @@ def check_budgets() -> None:
     report = budgets.budgets_check()  # errors are reported per account; the next tick tries again
     if report.failed:
         log.warning("budgets check: %s account(s) not checked: %s", len(report.failed), report.failed)
+
+
+@shared_task(
+    name="workshops.tasks.unfreeze_account",
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def unfreeze_account(freeze_id: int, actor_id: int) -> None:
+    from accounts.models import User
+    from workshops.sandbox import freeze
+
+    try:
+        freeze.account_unfreeze(freeze_id=freeze_id, actor=User.objects.get(pk=actor_id))
+    except freeze.FreezeError as error:
+        # The account stays frozen and the page says so; the SA can press again or use the admin.
+        log.error("%s", error)
