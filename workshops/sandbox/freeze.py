@@ -106,7 +106,7 @@ def account_freeze(
     return freeze
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_unfreeze(*, freeze_id: int, actor: User | None) -> AccountFreeze:
     """Detach the freeze policy and record who lifted it (None: the portal, at the workshop's close)."""
     freeze = AccountFreeze.objects.select_for_update().select_related("account").get(pk=freeze_id)
