@@ -88,7 +88,8 @@ def _notifications(workshop: Workshop) -> list[dict]:
         workshop.owners.filter(is_active=True).order_by("pk").values_list("email", flat=True)[:MAX_EMAIL_SUBSCRIBERS]
     )
     if not emails:
-        return []  # AWS wants a subscriber per notification; the freeze email still reaches nobody less
+        # AWS wants a subscriber on every notification: no SA, no AWS alerts (the freeze still works).
+        return []
     subscribers = [{"SubscriptionType": "EMAIL", "Address": email} for email in emails]
     return [
         {
