@@ -254,6 +254,40 @@ def test_access_denied_at_the_check_is_reported_not_raised(running, org):
     assert budgets.budgets_check().frozen == [first.aws_account_id]
 
 
+def test_what_aws_refused_at_the_close_is_undone_by_the_next_check(running, org):
+    workshop, first, _second = running
+    spend(workshop, first, "90.00")
+    budgets.budgets_check()
+    with BotocoreHooks() as hooks:
+        hooks.refuse("DetachPolicy", "AccessDeniedException", "no", status=400)
+        hooks.refuse("DeleteBudget", "AccessDeniedException", "no", status=400)
+        close(workshop)
+    assert workshop.stage == Stage.CLOSED  # the close itself went through
+    assert AccountFreeze.objects.get().is_open and len(budget_names()) == 2
+
+    check_budgets.apply()
+
+    assert not AccountFreeze.objects.get().is_open
+    assert scps_on(org, first.aws_account_id) == ["FullAWSAccess"]
+    assert budget_names() == []
+
+
+def test_the_check_leaves_running_workshops_and_foreign_budgets_alone(running):
+    client = budgets.hub_client("budgets")
+    client.create_budget(
+        AccountId=hub_id(),
+        Budget={
+            "BudgetName": "finance-team-monthly",
+            "BudgetLimit": {"Amount": "1000", "Unit": "USD"},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+        },
+    )
+    report = budgets.budgets_leftovers_remove()
+    assert report.done == {} and report.failed == {}
+    assert len(budget_names()) == 3
+
+
 def test_an_unfreeze_aws_refuses_is_a_clear_error_and_changes_nothing(running, owners):
     workshop, first, _second = running
     spend(workshop, first, "500.00")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +26,7 @@ from decimal import Decimal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cpp_portal.aws import hub_client
-from workshops.models import Credential, SandboxAccount, SandboxAccountState, Stage, Workshop
+from workshops.models import AccountFreeze, Credential, SandboxAccount, SandboxAccountState, Stage, Workshop
 from workshops.sandbox import freeze as freezing
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ THRESHOLDS = (50, 80, 100)
 # A Budgets notification takes at most 10 email subscribers.
 MAX_EMAIL_SUBSCRIBERS = 10
 CENT = Decimal("0.01")
+# The portal's budget names (budget_name); anything else in the management account is not ours.
+OUR_BUDGET = re.compile(r"^cpp-(\d+)-(\d{12})$")
 AWS_ERRORS = (ClientError, BotoCoreError)
 
 
@@ -250,6 +253,42 @@ def budgets_check() -> BudgetsReport:
         if frozen is not None:
             report.frozen.append(account.aws_account_id)
             freeze_notify(freeze_id=frozen.pk)
+    return report
+
+
+def budgets_leftovers_remove() -> BudgetsReport:
+    """Lift the freezes and delete the budgets of workshops no longer running (AWS refused at their close)."""
+    report = BudgetsReport()
+    stale = (
+        AccountFreeze.objects.filter(unfrozen_at__isnull=True)
+        .exclude(workshop__stage=Stage.RUNNING)
+        .values_list("workshop_id", flat=True)
+        .distinct()
+    )
+    for workshop_id in list(stale):
+        report.failed.update(freezing.workshop_freezes_lift(workshop_id=workshop_id))
+    try:
+        hub_id = _hub_account_id()
+        budgets = hub_client("budgets")
+        ours = {
+            budget["BudgetName"]: int(match.group(1))
+            for page in budgets.get_paginator("describe_budgets").paginate(AccountId=hub_id)
+            for budget in page.get("Budgets", [])
+            if (match := OUR_BUDGET.match(budget["BudgetName"]))
+        }
+    except AWS_ERRORS as error:
+        report.failed["hub"] = freezing.aws_error_text(error)
+        return report
+    # A budget exists only while its workshop runs: it is made on entering RUNNING, once the stage is set.
+    running = set(Workshop.objects.filter(pk__in=set(ours.values()), stage=Stage.RUNNING).values_list("pk", flat=True))
+    for name, workshop_id in ours.items():
+        if workshop_id in running:
+            continue
+        try:
+            _delete(budgets, hub_id, name)
+            report.done[name] = "deleted"
+        except AWS_ERRORS as error:
+            report.failed[name] = freezing.aws_error_text(error)
     return report
 
 

@@ -104,6 +104,10 @@ def check_budgets() -> None:
     report = budgets.budgets_check()  # errors are reported per account; the next tick tries again
     if report.failed:
         log.warning("budgets check: %s account(s) not checked: %s", len(report.failed), report.failed)
+    # What a closed workshop's hook could not undo (AWS refused): no freeze or budget outlives its workshop.
+    leftovers = budgets.budgets_leftovers_remove()
+    if leftovers.failed:
+        log.warning("budgets check: leftovers not removed: %s", leftovers.failed)
 
 
 @shared_task(
