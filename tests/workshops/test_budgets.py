@@ -402,6 +402,28 @@ def test_the_pool_admin_shows_frozen_accounts_and_unfreezes_behind_its_confirmat
     )
 
 
+def test_under_every_policy_of_the_pool_a_frozen_account_is_still_cleanable_by_the_access_role():
+    from workshops.sandbox.guardrails import desired_policies
+
+    _regions, ou_policies = desired_policies()
+    levels = [[FULL_AWS_ACCESS], [FULL_AWS_ACCESS, *(p.desired for p in ou_policies)], [FULL_AWS_ACCESS]]
+    levels[-1].append(frozen_document(role_name=ROLE))
+    role = f"arn:aws:iam::111122223333:role/{ROLE}"
+    for action in ("iam:DeleteUser", "ec2:TerminateInstances", "organizations:DescribeOrganization"):
+        assert decision(levels, Request(action, principal_arn=role)) == "Allow", action
+    attendee = "arn:aws:iam::111122223333:user/cpp-0123456789ab"
+    assert decision(levels, Request("ec2:DescribeInstances", principal_arn=attendee)) == "ExplicitDeny"
+
+
+def test_budgets_are_made_after_the_credentials_are_assigned_at_the_start():
+    from workshops import side_effects
+    from workshops.sandbox import stage_hooks
+
+    order = side_effects.handlers_for(Stage.RUNNING)
+    assert order.index(stage_hooks.hand_out_sandbox_accounts) < order.index(stage_hooks.make_budgets)
+    assert stage_hooks.remove_budgets_and_freezes in side_effects.handlers_for(Stage.CLOSED)
+
+
 def test_the_beat_checks_budgets_every_fifteen_minutes():
     from cpp_portal.celery import app
 
