@@ -61,6 +61,13 @@ app.conf.update(
             "schedule": 300.0,
             "options": {"expires": 290},
         },
+        # Budgets refreshes its data up to three times a day, 8-12 hours behind the bill: every 15 minutes
+        # freezes an account soon after a refresh shows it over its budget.
+        "check-budgets": {
+            "task": "workshops.tasks.check_budgets",
+            "schedule": 900.0,
+            "options": {"expires": 840},
+        },
         # The pool follows the Organization's sandbox OU; accounts rarely move, so hourly is plenty.
         "sync-sandbox-pool": {
             "task": "workshops.tasks.sync_sandbox_pool",

@@ -381,6 +381,8 @@ CPP_CONSOLE_SIGNIN_URL = env.str("CPP_CONSOLE_SIGNIN_URL", default="https://{acc
 # How long after a workshop's end it is closed automatically (credentials revoked, cleanup).
 CPP_CLOSE_GRACE_MINUTES = env.int("CPP_CLOSE_GRACE_MINUTES", default=60)
 CPP_GDPR_RETENTION_DAYS = env.int("CPP_GDPR_RETENTION_DAYS", default=30)
+# A new workshop's AWS budget per attendee, in USD; each sandbox account's budget is this times its attendees.
+CPP_BUDGET_PER_ATTENDEE_USD = env.float("CPP_BUDGET_PER_ATTENDEE_USD", default=25.0)
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,7 @@ class EmailKind(models.TextChoices):
     AM_DIGEST = "am_digest", _("Account Manager digest")
     POOL_SHORTFALL = "pool_shortfall", _("Sandbox pool too small")
     WORKSHOP_COST = "workshop_cost", _("What a workshop cost")
+    BUDGET_FROZEN = "budget_frozen", _("Sandbox account frozen over its budget")
 
     @property
     def carries_key(self) -> bool:
@@ -54,6 +55,7 @@ CARRIES_KEY: dict[str, bool] = {
     EmailKind.AM_DIGEST: False,
     EmailKind.POOL_SHORTFALL: False,
     EmailKind.WORKSHOP_COST: False,  # figures for the workshop's SAs; its link needs their own sign-in
+    EmailKind.BUDGET_FROZEN: False,
 }
 if _unanswered := sorted(set(EmailKind.values) - set(CARRIES_KEY)):
     raise ImproperlyConfigured(

@@ -51,6 +51,7 @@ REQUIRED_CONTEXT: dict[str, frozenset[str]] = {
         EmailKind.AM_DIGEST: _WORKSHOP | {"account_manager", "rows"},
         EmailKind.POOL_SHORTFALL: _WORKSHOP | {"needed", "reserved"},
         EmailKind.WORKSHOP_COST: _WORKSHOP | {"spend"},  # a workshops.sandbox.selectors.WorkshopSpend
+        EmailKind.BUDGET_FROZEN: _WORKSHOP | {"account_id", "spend", "limit"},
     }.items()
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.models import EmailStatus, OutboundEmail
 from workshops.models import (
     ACTIVE_STAGES,
+    AccountFreeze,
     Credential,
     Registration,
     RegistrationStatus,
@@ -242,3 +243,12 @@ def workshop_latest_cleanup_run(workshop: Workshop):
     from cleaner.models import CleanupRun
 
     return CleanupRun.objects.filter(workshop=workshop).order_by("-created_at", "-pk").first()
+
+
+def workshop_freezes(workshop: Workshop) -> list[AccountFreeze]:
+    """The workshop's accounts frozen over budget, those still frozen first."""
+    return list(
+        AccountFreeze.objects.filter(workshop=workshop)
+        .select_related("account", "unfrozen_by")
+        .order_by(F("unfrozen_at").desc(nulls_first=True), "account__aws_account_id")
+    )

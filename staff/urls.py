@@ -24,6 +24,11 @@ urlpatterns = [
         views.registration_provision,
         name="registration_provision",
     ),
+    path(
+        "staff/workshops/<int:workshop_id>/freezes/<int:freeze_id>/unfreeze/",
+        views.account_unfreeze,
+        name="account_unfreeze",
+    ),
     path("staff/workshops/<int:workshop_id>/check-in/", views.check_in, name="check_in"),
     path(
         "staff/workshops/<int:workshop_id>/check-in/<int:registration_id>/",

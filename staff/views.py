@@ -36,6 +36,7 @@ from workshops.models import (
     CHECK_IN_STAGES,
     DELIVERED_STAGES,
     UPCOMING_STAGES,
+    AccountFreeze,
     Credential,
     CredentialStatus,
     Registration,
@@ -152,6 +153,8 @@ def workshop_detail(request, workshop_id: int):
         check_in_open=workshop.stage in CHECK_IN_STAGES,
         **_cleanup_context(workshop),
         **_spend_context(workshop),
+        freezes=selectors.workshop_freezes(workshop),
+        budgets_shown=workshop.stage in DELIVERED_STAGES,
     )
     return _htmx_aware(render(request, "staff/workshop_detail.html", context))
 
@@ -296,6 +299,25 @@ def credential_retry(request, workshop_id: int, credential_id: int):
             % {"user": credential.iam_user_name},
         )
     return redirect(f"{reverse('staff:workshop', args=[workshop.pk])}#attendees")
+
+
+@require_POST
+@solutions_architects_only
+def account_unfreeze(request, workshop_id: int, freeze_id: int):
+    """Let a frozen account's attendees back in: a worker detaches the freeze and records who asked."""
+    workshop = get_object_or_404(Workshop, pk=workshop_id)
+    freeze = get_object_or_404(AccountFreeze.objects.select_related("account"), pk=freeze_id, workshop=workshop)
+    if not freeze.is_open:
+        messages.info(request, _("Account %(account)s is not frozen.") % {"account": freeze.account.aws_account_id})
+    else:
+        # AWS Organizations answers in seconds, or not for minutes: a worker makes the call, never this request.
+        transaction.on_commit(partial(tasks.unfreeze_account.delay, freeze.pk, request.user.pk))
+        messages.success(
+            request,
+            _("Account %(account)s is being unfrozen. Reload the page in a moment to see it done.")
+            % {"account": freeze.account.aws_account_id},
+        )
+    return redirect(f"{reverse('staff:workshop', args=[workshop.pk])}#budgets")
 
 
 @require_POST

@@ -61,7 +61,7 @@ WORKSHOP_FIELDSETS = (
     ),
     (_("Where"), {"fields": ("venue", "online_link")}),
     (_("Who"), {"fields": ("capacity", "attendees_per_account", "owners", "account_managers")}),
-    (_("AWS"), {"fields": ("aws_regions", "aws_services", "attendee_policy_arns")}),
+    (_("AWS"), {"fields": ("aws_regions", "aws_services", "attendee_policy_arns", "budget_per_attendee_usd")}),
     (
         _("Instance sizes"),
         {

@@ -5,6 +5,7 @@ import re
 import secrets
 import zoneinfo
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,6 +41,11 @@ FINISHED_STAGES = (Stage.CLOSED, Stage.ANONYMISED)  # it took place and is over
 OVER_STAGES = (*FINISHED_STAGES, Stage.CANCELLED)  # over, one way or the other: nothing more happens
 DELIVERED_STAGES = (Stage.RUNNING, *FINISHED_STAGES)  # it took place: the statistics count it
 CHECK_IN_STAGES = (Stage.REGISTRATION_CLOSED, Stage.RUNNING, Stage.CLOSED)  # attendance can be marked
+
+
+def default_budget_per_attendee() -> Decimal:
+    # The programme's setting at the time the workshop is made; the workshop keeps its own after that.
+    return Decimal(str(settings.CPP_BUDGET_PER_ATTENDEE_USD)).quantize(Decimal("0.01"))
 
 
 class Topic(models.Model):
@@ -163,6 +169,17 @@ class Workshop(models.Model):
         _("GPU and bare-metal sizes allowed"),
         default=False,
         help_text=_("An SA’s explicit choice: only then may the sizes above name GPU, accelerator or metal sizes."),
+    )
+    budget_per_attendee_usd = models.DecimalField(
+        _("budget per attendee (USD)"),
+        max_digits=8,
+        decimal_places=2,
+        default=default_budget_per_attendee,
+        validators=[MinValueValidator(Decimal("1.00"))],
+        help_text=_(
+            "Each sandbox account's AWS budget is this times the attendees sharing it; once it is spent, "
+            "its attendees are frozen out until an SA lets them back in."
+        ),
     )
     provisioning_lead_minutes = models.PositiveIntegerField(
         _("provisioning lead time (minutes)"),
@@ -552,3 +569,46 @@ class SpendRead(models.Model):
 
     def __str__(self):
         return f"{self.first_day}..{self.last_day}: {self.error or self.rows}"
+
+
+class AccountFreeze(models.Model):
+    """A sandbox account whose budget ran out: its attendees denied everything until an SA unfreezes it.
+
+    Written only by workshops.sandbox.freeze. At most one open freeze per account.
+    """
+
+    account = models.ForeignKey(
+        SandboxAccount, verbose_name=_("sandbox account"), on_delete=models.PROTECT, related_name="freezes"
+    )
+    workshop = models.ForeignKey(Workshop, verbose_name=_("workshop"), on_delete=models.CASCADE, related_name="freezes")
+    frozen_at = models.DateTimeField(_("frozen at"), auto_now_add=True)
+    # What AWS Budgets reported when it was frozen (its data lags 8–12 hours behind the real spend).
+    spend = models.DecimalField(_("spend (USD)"), max_digits=12, decimal_places=2)
+    limit = models.DecimalField(_("budget (USD)"), max_digits=12, decimal_places=2)
+    unfrozen_at = models.DateTimeField(_("unfrozen at"), null=True, blank=True)
+    # None with unfrozen_at set: lifted by the portal itself when the workshop closed.
+    unfrozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("unfrozen by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("account freeze")
+        verbose_name_plural = _("account freezes")
+        ordering = ["-frozen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=models.Q(unfrozen_at__isnull=True), name="one_open_freeze_per_account"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} frozen at {self.frozen_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.unfrozen_at is None

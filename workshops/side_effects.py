@@ -35,6 +35,7 @@ class Order(IntEnum):
     POOL_SHORTFALL = 30  # after the reservation, so it reports what the pool really lacked
     GUARDRAILS = 40  # regions opened before credentials are made, closed after the close
     CREDENTIALS = 50  # provisioning at the start, revocation at the close
+    BUDGETS = 55  # after credentials are assigned: a budget counts the attendees seated in its account
     CLEANUP = 60  # after revocation: accounts go to cleaning as their credentials are revoked
     SURVEY = 70
 

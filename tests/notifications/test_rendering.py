@@ -103,6 +103,12 @@ def context_for(kind: str, people: dict) -> dict:
         },
         EmailKind.POOL_SHORTFALL: {"workshop": workshop, "needed": 20, "reserved": 12},
         EmailKind.WORKSHOP_COST: {"workshop": workshop, "spend": SPEND},
+        EmailKind.BUDGET_FROZEN: {
+            "workshop": workshop,
+            "account_id": "210987654321",
+            "spend": Decimal("51.20"),
+            "limit": Decimal("50.00"),
+        },
     }[kind]
 
 

@@ -34,6 +34,7 @@ def form_data(sa, **changes) -> dict:
         "ends_at": f"{NEXT_YEAR}-03-10T17:00",
         "registration_deadline": f"{NEXT_YEAR}-03-08T18:00",
         "provisioning_lead_minutes": "120",
+        "budget_per_attendee_usd": "25.00",
         "venue": "Avenida da Liberdade 1, Lisboa",
         "online_link": "",
         "capacity": "4",

@@ -72,6 +72,7 @@ def workshop_form(owner, **changes) -> dict:
         "registration_deadline_0": "2030-06-10",
         "registration_deadline_1": "12:00:00",
         "provisioning_lead_minutes": 120,
+        "budget_per_attendee_usd": "25.00",
         "venue": "Paseo de la Castellana 1, Madrid",
         "online_link": "",
         "capacity": 20,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,23 +21,52 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
-from workshops.models import AccountSpend, Credential, CredentialView, SandboxAccount, SandboxAccountState, SpendRead
+from workshops.models import (
+    AccountFreeze,
+    AccountSpend,
+    Credential,
+    CredentialView,
+    SandboxAccount,
+    SandboxAccountState,
+    SpendRead,
+)
 from workshops.sandbox import accounts as sandbox_accounts
-from workshops.sandbox import guardrails
+from workshops.sandbox import freeze, guardrails
 from workshops.sandbox.guardrails import cleanable
+
+
+class FrozenFilter(admin.SimpleListFilter):
+    title = _("frozen over budget")
+    parameter_name = "frozen"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_frozen=self.value() == "yes")
+        return queryset
 
 
 @admin.register(SandboxAccount)
 class SandboxAccountAdmin(admin.ModelAdmin):
     """The pool as `sync_accounts` imported it; the one decision left to an SA is releasing quarantine."""
 
-    list_display = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups")
-    list_filter = ("state",)
+    list_display = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups", "frozen")
+    list_filter = ("state", FrozenFilter)
     search_fields = ("aws_account_id", "name", "email")
     list_select_related = ("workshop",)
     fields = ("aws_account_id", "name", "email", "state", "workshop", "failed_cleanups", "created_at", "updated_at")
     readonly_fields = fields
-    actions = ["release_from_quarantine"]
+    actions = ["release_from_quarantine", "unfreeze"]
+
+    def get_queryset(self, request):
+        open_freezes = AccountFreeze.objects.filter(account=OuterRef("pk"), unfrozen_at__isnull=True)
+        return super().get_queryset(request).annotate(is_frozen=Exists(open_freezes))
+
+    @admin.display(description=_("frozen over budget"), boolean=True, ordering="is_frozen")
+    def frozen(self, account):
+        return account.is_frozen
 
     def has_add_permission(self, request):
         return False
@@ -91,6 +121,56 @@ class SandboxAccountAdmin(admin.ModelAdmin):
                 released.append(account.aws_account_id)
         if released:
             message = gettext("Released %(ids)s back to the pool.") % {"ids": ", ".join(released)}
+            self.message_user(request, message, messages.SUCCESS)
+        return None
+
+    @admin.action(permissions=["release"], description=_("Unfreeze (over budget)"))
+    def unfreeze(self, request, queryset):
+        accounts = list(queryset)
+        open_freezes = {
+            f.account_id: f
+            for f in AccountFreeze.objects.filter(account__in=accounts, unfrozen_at__isnull=True).select_related(
+                "workshop"
+            )
+        }
+        if not action_confirmed(request):
+            return action_confirmation_page(
+                self,
+                request,
+                title=gettext("Unfreeze: are you sure?"),
+                question=gettext("Let the attendees of these accounts use them again, although they are over budget?"),
+                consequences=gettext(
+                    "Their spend keeps growing and will not freeze them again during this workshop. AWS Budgets "
+                    "reports spend 8 to 12 hours late. Your name is recorded with the unfreeze."
+                ),
+                items=[
+                    {
+                        "object": account,
+                        "status": (
+                            gettext("Frozen at %(spend)s of %(limit)s USD (%(workshop)s)")
+                            % {"spend": f.spend, "limit": f.limit, "workshop": f.workshop}
+                            if (f := open_freezes.get(account.pk))
+                            else account.get_state_display()
+                        ),
+                        "warning": ""
+                        if account.pk in open_freezes
+                        else gettext("Not frozen: it will be left as it is."),
+                    }
+                    for account in accounts
+                ],
+                confirm_label=gettext("Unfreeze: yes, I’m sure"),
+                action_name="unfreeze",
+            )
+        unfrozen = []
+        for account_pk, open_freeze in open_freezes.items():
+            try:
+                freeze.account_unfreeze(freeze_id=open_freeze.pk, actor=request.user)
+            except freeze.FreezeError as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+            else:
+                unfrozen.append(next(a.aws_account_id for a in accounts if a.pk == account_pk))
+        if unfrozen:
+            message = gettext("Unfroze %(ids)s: their attendees may use them again.") % {"ids": ", ".join(unfrozen)}
             self.message_user(request, message, messages.SUCCESS)
         return None
 
@@ -218,6 +298,18 @@ class AccountSpendAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("sandbox_account__aws_account_id", "workshop__title", "service")
     list_select_related = ("sandbox_account", "workshop")
     date_hierarchy = "day"
+
+
+@admin.register(AccountFreeze)
+class AccountFreezeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every freeze over budget: when, at what spend, and who let the attendees back in; read-only."""
+
+    list_display = ("account", "workshop", "frozen_at", "spend", "limit", "unfrozen_at", "unfrozen_by")
+    list_filter = (("unfrozen_at", admin.EmptyFieldListFilter),)
+    search_fields = ("account__aws_account_id", "workshop__title")
+    list_select_related = ("account", "workshop", "unfrozen_by")
+    fields = list_display
+    readonly_fields = fields
 
 
 def sandbox_account_actions_add(*actions) -> None:

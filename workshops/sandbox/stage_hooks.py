@@ -1,4 +1,4 @@
-"""The sandbox side of a stage move: the pool's hold, the guardrails, and attendees' credentials.
+"""The sandbox side of a stage move: the pool's hold, the guardrails, attendees' credentials, budgets.
 
 Registered from WorkshopsConfig.ready(); where each runs among a stage's handlers is its
 `Order` (workshops.side_effects). Each is idempotent, as every stage handler must be.
@@ -87,3 +87,20 @@ def revoke_credentials(change: StageChange) -> None:
     from workshops.sandbox import tasks
 
     transaction.on_commit(partial(tasks.revoke_workshop.delay, change.workshop_id))
+
+
+@on_entering(Stage.RUNNING, order=Order.BUDGETS)
+def make_budgets(change: StageChange) -> None:
+    from workshops.sandbox import budgets
+
+    # AWS errors are reported and logged per account, never raised; the beat check makes what is missing.
+    budgets.workshop_budgets_create(workshop_id=change.workshop_id)
+
+
+@on_entering(Stage.CLOSED, order=Order.BUDGETS)
+def remove_budgets_and_freezes(change: StageChange) -> None:
+    from workshops.sandbox import budgets, freeze
+
+    # No freeze outlives its workshop: the next workshop's attendees would find the account dead.
+    freeze.workshop_freezes_lift(workshop_id=change.workshop_id)
+    budgets.workshop_budgets_delete(workshop_id=change.workshop_id)

@@ -105,3 +105,34 @@ def read_sandbox_spend() -> None:
     read = spend.spend_read()
     if read is not None and not read.error:
         spend.workshop_cost_notify_due()
+
+
+@shared_task(name="workshops.tasks.check_budgets", acks_late=True)
+def check_budgets() -> None:
+    from workshops.sandbox import budgets
+
+    report = budgets.budgets_check()  # errors are reported per account; the next tick tries again
+    if report.failed:
+        log.warning("budgets check: %s account(s) not checked: %s", len(report.failed), report.failed)
+    # What a closed workshop's hook could not undo (AWS refused): no freeze or budget outlives its workshop.
+    leftovers = budgets.budgets_leftovers_remove()
+    if leftovers.failed:
+        log.warning("budgets check: leftovers not removed: %s", leftovers.failed)
+
+
+@shared_task(
+    name="workshops.tasks.unfreeze_account",
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def unfreeze_account(freeze_id: int, actor_id: int) -> None:
+    from accounts.models import User
+    from workshops.sandbox import freeze
+
+    try:
+        freeze.account_unfreeze(freeze_id=freeze_id, actor=User.objects.get(pk=actor_id))
+    except freeze.FreezeError as error:
+        # The account stays frozen and the page says so; the SA can press again or use the admin.
+        log.error("%s", error)

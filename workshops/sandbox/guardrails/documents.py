@@ -223,6 +223,26 @@ def spending_document(*, role_name: str, sizes: dict[str, list[str]] | None = No
     }
 
 
+def frozen_document(*, role_name: str) -> dict:
+    """The policy on a frozen account (one over its budget): everything denied to all but the access role.
+
+    Attached to the account, not the OU, so a breach stops that account alone; the access role
+    stays free to revoke, clean and unfreeze.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyEverythingOverBudget",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:role/{role_name}"]}},
+            }
+        ],
+    }
+
+
 def policy_json(document: dict) -> str:
     """The document as it is sent to AWS: compact, so it stays within the SCP size limit."""
     return json.dumps(document, separators=(",", ":"))
