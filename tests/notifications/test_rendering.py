@@ -143,9 +143,12 @@ def variable_values(context: dict) -> list[str]:
             values.append(str(context[key]))
     for row in context.get("rows", []):
         values += [str(v) for v in row.values()]
-    if "spend" in context:  # AWS's own names: never translated
-        values += [s.service for s in context["spend"].services]
-        values += [f"{a.aws_account_id} {a.name}" for a in context["spend"].accounts]
+    spend = context.get("spend")
+    if hasattr(spend, "services"):  # a workshop's cost: AWS's own names are never translated
+        values += [s.service for s in spend.services]
+        values += [f"{a.aws_account_id} {a.name}" for a in spend.accounts]
+    if "account_id" in context:  # the frozen account's id: a number in every language
+        values.append(context["account_id"])
     # Longest first, so a title is removed before a shorter value inside it.
     return sorted({v for v in values if v}, key=len, reverse=True)
 

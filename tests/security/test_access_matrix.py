@@ -27,7 +27,7 @@ from notifications.services import email_enqueue
 from tests import factories
 from workshops import registrations
 from workshops.invitations import invitation_for
-from workshops.models import Credential
+from workshops.models import AccountFreeze, Credential
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,8 @@ ACCESS: dict[str, tuple[str, tuple]] = {
     # Buttons (POST only). The sample workshop is not running: the SA is sent back with a message.
     "staff:credential_retry": ("POST", (LOGIN, 404, 404, 404, 404, REDIRECT)),
     "staff:registration_provision": ("POST", (LOGIN, 404, 404, 404, 404, REDIRECT)),
+    # The sample freeze is of the SA's workshop: the SA is sent back to the page, which says what happens.
+    "staff:account_unfreeze": ("POST", (LOGIN, 404, 404, 404, 404, REDIRECT)),
     "staff:check_in_mark": ("POST", (LOGIN, 404, 404, 404, 404, REDIRECT)),
     # --- personal data (GDPR) ----------------------------------------------------------------
     "privacy:my_data": ("GET", (LOGIN, OK, OK, OK, OK, OK)),
@@ -224,8 +226,12 @@ class Scene:
         self.credential = Credential.objects.create(
             registration=self.registration, sandbox_account=factories.SandboxAccountFactory(), iam_user_name="cpp-1"
         )
+        self.freeze = AccountFreeze.objects.create(
+            account=self.credential.sandbox_account, workshop=self.workshop, spend=51, limit=50
+        )
         self.arguments = {
             "token": self.invitation.token,
+            "freeze_id": self.freeze.pk,
             "registration_id": self.registration.pk,
             "workshop_id": self.workshop.pk,
             "email_id": self.email.pk,

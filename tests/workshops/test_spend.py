@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests import spend_seed
-from tests.factories import workshop_in
+from tests.factories import UserFactory, workshop_in
 from tests.spend_seed import attendee_in, period, queue_pages
 from workshops.models import AccountSpend, SpendRead, Stage
 from workshops.sandbox import spend
@@ -279,12 +279,12 @@ def test_the_daily_task_sends_the_cost_email_after_a_good_read_only(org, owners,
     assert len(cost_emails(workshop)) == 2
 
 
-def test_the_reads_and_the_figures_are_in_the_admin_read_only(client, org, accounts, used, admin_user):
+def test_the_reads_and_the_figures_are_in_the_admin_read_only(client, org, accounts, used):
     from django.urls import reverse
 
     queue_pages([period("2026-03-10", (accounts[0].aws_account_id, "AWS Lambda", "2"))])
     spend.spend_read(now=NOW)
-    client.force_login(admin_user)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # with a second factor, as every superuser
 
     reads = client.get(reverse("admin:workshops_spendread_changelist")).content.decode()
     figures = client.get(reverse("admin:workshops_accountspend_changelist")).content.decode()
