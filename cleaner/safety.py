@@ -2,8 +2,8 @@
 
 Two levels, after aws-nuke: accounts (only pool accounts, never the Organization's management
 account nor the portal's own account; a real run never enters an account attendees are working
-in) and items (the access role and the portal's identities, anything AWS or Organizations/Control
-Tower manages, what a service module marks protected, and the user's tag, name and age filters).
+in) and items (the access role, what lives where only AWS can put it, what a service module marks
+protected by identity, and the user's tag, name and age filters). Never a name an attendee chose.
 A refusal raises SafetyError naming every reason at once, before anything has changed.
 """
 
@@ -161,33 +161,45 @@ def services_check(services: Iterable[str], known_types: Iterable[str]) -> list[
 
 # --- Items -------------------------------------------------------------------------------------------
 
-# Name prefixes of what AWS, Organizations, Control Tower and IAM Identity Center put in an account;
-# the specific ones first so the reason says the most.
-PROTECTED_PREFIXES = (
-    ("AWSServiceRoleFor", "a service-linked role"),
-    ("AWSControlTower", "Control Tower"),
-    ("aws-controltower-", "Control Tower"),
-    ("AWSReservedSSO_", "IAM Identity Center"),
-    ("OrganizationAccountAccessRole", "Organizations' access role"),
-    ("StackSet-", "a CloudFormation StackSet instance"),
-    ("alias/aws/", "an AWS-managed KMS key"),
-    ("aws-", "AWS-managed"),
-    ("AWS", "AWS-managed"),
+# Protection is by identity, never by a name an attendee could choose (an IAM user called
+# "AWSReservedSSO_x" or "OrganizationAccountAccessRole", a bucket "aws-…" would otherwise outlive the
+# sweep with a stranger's keys or data). What AWS alone can make is told by where it lives:
+PROTECTED_IAM_ARNS = (
+    # AWS-managed policies live in the account "aws", which no customer can write to.
+    ("arn:aws:iam::aws:policy/", "an AWS-managed policy"),
 )
-PROTECTED_ARN_PARTS = (
-    (":aws:policy/", "an AWS-managed policy"),
+# IAM paths only AWS may create roles under.
+PROTECTED_IAM_PATHS = (
     ("/aws-service-role/", "a service-linked role"),
-    ("/aws-reserved/", "IAM Identity Center"),
+    ("/aws-reserved/sso.amazonaws.com/", "IAM Identity Center"),
 )
+# KMS refuses aliases beginning alias/aws/ to anyone but AWS.
+AWS_KMS_ALIAS = "alias/aws/"
 # Item.extra keys through which a service module says which roles an item belongs to.
 ROLE_KEYS = ("role", "role_name", "roles")
+
+
+def _iam_path(arn: str) -> str:
+    """The path of an IAM role or user ARN ("/" for none), "" for anything else."""
+    if not arn.startswith("arn:aws:iam::"):
+        return ""
+    resource = arn.split(":", 5)[-1]
+    kind, _, rest = resource.partition("/")
+    return "/" + rest.rsplit("/", 1)[0] + "/" if kind in ("role", "user") and "/" in rest else "/"
+
+
+def _role_name(arn: str) -> str:
+    """The role an IAM role ARN names ("" for any other ARN: a user of the same name is not the role)."""
+    if not arn.startswith("arn:aws:iam::") or ":role/" not in arn:
+        return ""
+    return arn.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
 class Protection:
     """The built-in list every item passes before it may be deleted."""
 
-    # The access role and the portal's own principals: never deleted, nor anything hanging on them.
+    # The access role (and roles an SA listed): never deleted, nor anything a module says hangs on them.
     identity_names: frozenset[str]
 
     def reason(self, item: Item) -> str:
@@ -195,30 +207,33 @@ class Protection:
         if item.protected:
             return item.protected
         arn = str(item.extra.get("arn", "") or "")
-        whole = [s for s in (item.id, item.name, arn) if s]
-        for text in whole:
-            for part, why in PROTECTED_ARN_PARTS:
-                if part in text:
+        for text in (item.id, arn):
+            for prefix, why in PROTECTED_IAM_ARNS:
+                if text.startswith(prefix):
                     return why
-        candidates = {item.id, item.name, *(text.rsplit("/", 1)[-1] for text in whole)}
-        # The role itself, "<role>/<policy>" for what hangs on it, or the roles a module names in extra.
-        owners = {c for c in candidates if c} | {text.split("/", 1)[0] for text in whole}
+        path = _iam_path(arn)
+        for prefix, why in PROTECTED_IAM_PATHS:
+            if path.startswith(prefix):
+                return why
         roles = item.extra.get("roles") or ()
-        owners |= {str(r) for r in ([roles] if isinstance(roles, str) else roles)}
+        owners = {str(r) for r in ([roles] if isinstance(roles, str) else roles)}
         owners |= {str(item.extra[k]) for k in ROLE_KEYS[:2] if item.extra.get(k)}
+        owners.add(_role_name(arn))
         mine = self.identity_names & owners
         if mine:
-            return _("the portal's access role or identity (%(name)s)") % {"name": sorted(mine)[0]}
-        for prefix, why in PROTECTED_PREFIXES:
-            if any(c.startswith(prefix) for c in candidates if c):
-                return why
+            return _("the portal's access role or a role an SA protects (%(name)s)") % {"name": sorted(mine)[0]}
+        if item.id.startswith(AWS_KMS_ALIAS) or item.name.startswith(AWS_KMS_ALIAS):
+            return _("an AWS-managed KMS key")
         return ""
 
 
 def protection() -> Protection:
-    """The built-in protection, with the portal's own identity names from AWS."""
-    names = {settings.CPP_SANDBOX_ROLE_NAME, *_portal_identity()[1]}
-    names |= set(getattr(settings, "CPP_CLEANER_PROTECTED_NAMES", ()))
+    """The built-in protection: the access role, and the roles an SA lists in CPP_CLEANER_PROTECTED_NAMES.
+
+    Not the portal's own principal's name: it lives in the management account, and the same name in a
+    pool account is only a name an attendee could have chosen.
+    """
+    names = {settings.CPP_SANDBOX_ROLE_NAME, *getattr(settings, "CPP_CLEANER_PROTECTED_NAMES", ())}
     return Protection(identity_names=frozenset(n for n in names if n))
 
 

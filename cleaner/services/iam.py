@@ -1,10 +1,12 @@
 """IAM: users, groups, roles, instance profiles and customer-managed policies (global).
 
 IAM refuses to delete an entity while anything hangs on it, so each delete() first takes off what
-is attached (keys, credentials, memberships, policies) and then deletes. Never touched: the role
-the portal and the cleaner come in through (CPP_SANDBOX_ROLE_NAME), service-linked roles, what
-AWS SSO, Control Tower, StackSets and Organizations put in the account, AWS-managed policies, and
-any customer-managed policy one of those protected roles uses. A role that a live CloudFormation
+is attached (keys, credentials, memberships, policies) and then deletes. Never touched, each told by
+identity and never by a name an attendee could choose: the role the portal and the cleaner come in
+through (CPP_SANDBOX_ROLE_NAME), service-linked and Identity Center roles (by their AWS-only paths),
+roles the Organization's management account is trusted by (what Organizations, Control Tower and
+StackSets put in the account), AWS-managed policies, and any customer-managed policy one of those
+protected roles uses. Users are never protected. A role that a live CloudFormation
 stack runs as waits for the stack (see Role).
 """
 
@@ -22,43 +24,57 @@ from cleaner import safety
 from cleaner.registry import Item, Resource, resource, tags_of
 from cleaner.services.cloudformation import protection_of
 
-# Roles made by AWS services and by the organisation's own tooling, by name.
-PROTECTED_ROLE_PREFIXES = (
-    "AWSServiceRoleFor",  # service-linked roles
-    "AWSReservedSSO_",  # IAM Identity Center permission sets
-    "aws-controltower-",
-    "AWSControlTower",
-    "stacksets-exec-",  # StackSets execution roles
-)
-# The role AWS Organizations makes in every member account it creates.
-ORGANIZATIONS_ROLE = "OrganizationAccountAccessRole"
+# Never by a name an attendee could choose: a role is kept when it is the access role, lives on a path
+# only AWS may create roles under, or is trusted by the Organization's management account (what
+# Organizations, Control Tower and StackSets put in a member account: their roles trust it). A role
+# called "AWSControlTowerExecution" that trusts anyone else is an attendee's, and goes.
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 SERVICE_ROLE_PATH = "/aws-service-role/"
-# Customer-managed policies that Control Tower or Identity Center put in the account.
-PROTECTED_POLICY_PREFIXES = ("AWSControlTower", "aws-controltower-", "AWSReservedSSO_", "AWSSSO")
+IDENTITY_CENTER_PATH = "/aws-reserved/sso.amazonaws.com/"
 
 
-def role_protection(role: dict) -> str:
-    """Why a role must never be deleted ("" when it may)."""
-    name = role["RoleName"]
-    if name == settings.CPP_SANDBOX_ROLE_NAME:
+def role_protection(role: dict, *, trusted_accounts: frozenset[str] = frozenset()) -> str:
+    """Why a role must never be deleted ("" when it may); `trusted_accounts`, those off limits to the cleaner."""
+    if role["RoleName"] == settings.CPP_SANDBOX_ROLE_NAME:
         return "the portal's access role"
-    if name == ORGANIZATIONS_ROLE:
-        return "AWS Organizations access role"
-    if role.get("Path", "/").startswith(SERVICE_ROLE_PATH):
+    path = role.get("Path", "/")
+    if path.startswith(SERVICE_ROLE_PATH):
         return "service-linked role"
-    for prefix in PROTECTED_ROLE_PREFIXES:
-        if name.startswith(prefix):
-            return f"role made by AWS ({prefix}…)"
+    if path.startswith(IDENTITY_CENTER_PATH):
+        return "IAM Identity Center role"
+    trusting = sorted(trusted_accounts & _trusted_accounts(role))
+    if trusting:
+        return f"trusted by account {trusting[0]}, off limits (Organizations, Control Tower or StackSets)"
     return ""
+
+
+def _trust_document(role: dict) -> dict:
+    document = role.get("AssumeRolePolicyDocument") or {}
+    if isinstance(document, str):  # URL-encoded JSON where nothing decoded it
+        document = json.loads(unquote(document))
+    return document
+
+
+def _trusted_accounts(role: dict) -> set[str]:
+    """The accounts whose principals the role's trust policy lets in."""
+    accounts = set()
+    for statement in _listed(_trust_document(role).get("Statement")):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        values = _listed(principal.get("AWS")) if isinstance(principal, dict) else []
+        for value in values:
+            value = str(value)
+            if value.isdigit() and len(value) == 12:
+                accounts.add(value)
+            elif value.startswith("arn:aws:iam::"):
+                accounts.add(value.split(":")[4])
+    return accounts
 
 
 def trusts_cloudformation(role: dict) -> bool:
     """Whether CloudFormation may assume the role: only such a role can be a stack's service role."""
-    document = role.get("AssumeRolePolicyDocument") or {}
-    if isinstance(document, str):  # URL-encoded JSON where nothing decoded it
-        document = json.loads(unquote(document))
-    for statement in _listed(document.get("Statement")):
+    for statement in _listed(_trust_document(role).get("Statement")):
         principal = statement.get("Principal")
         if isinstance(principal, dict) and CLOUDFORMATION in _listed(principal.get("Service")):
             return True
@@ -86,8 +102,17 @@ class _Iam(Resource):
         else:
             yield from getattr(self.client, operation)(**params).get(key, ())
 
+    def trusted_accounts(self) -> frozenset[str]:
+        # The management account and the portal's own: a role trusting them belongs to the Organization.
+        return frozenset(safety.forbidden_accounts())
+
     def protected_roles(self) -> set[str]:
-        return {role["RoleName"] for role in self.each("list_roles", "Roles") if role_protection(role)}
+        trusted = self.trusted_accounts()
+        return {
+            role["RoleName"]
+            for role in self.each("list_roles", "Roles")
+            if role_protection(role, trusted_accounts=trusted)
+        }
 
 
 @resource("iam.user", is_global=True)
@@ -178,10 +203,15 @@ class Role(_Iam):
 
     def list(self) -> Iterator[Item]:
         roles = list(self.each("list_roles", "Roles"))
-        candidates = {role["Arn"] for role in roles if not role_protection(role) and trusts_cloudformation(role)}
+        trusted = self.trusted_accounts()
+        candidates = {
+            role["Arn"]
+            for role in roles
+            if not role_protection(role, trusted_accounts=trusted) and trusts_cloudformation(role)
+        }
         stacks = self.stacks_running_as(candidates) if candidates else {}
         for role in roles:
-            name, protected = role["RoleName"], role_protection(role)
+            name, protected = role["RoleName"], role_protection(role, trusted_accounts=trusted)
             stack = stacks.get(role["Arn"])
             if stack and not protected and protection_of(stack[1]):
                 protected = f"service role of stack {stack[1]} ({protection_of(stack[1])})"
@@ -261,10 +291,9 @@ class Policy(_Iam):
         protected_roles = None
         for policy in self.each("list_policies", "Policies", Scope="Local"):
             arn, name = policy["Arn"], policy["PolicyName"]
-            protected = (
-                "made by AWS for Control Tower or Identity Center" if name.startswith(PROTECTED_POLICY_PREFIXES) else ""
-            )
-            if not protected and (policy.get("AttachmentCount") or policy.get("PermissionsBoundaryUsageCount")):
+            # A policy is kept for the protected role that uses it, never for its name.
+            protected = ""
+            if policy.get("AttachmentCount") or policy.get("PermissionsBoundaryUsageCount"):
                 if protected_roles is None:
                     protected_roles = self.protected_roles()
                 # Attached or used as a permissions boundary: both count.

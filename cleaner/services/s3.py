@@ -20,9 +20,6 @@ from cleaner.registry import Item, Resource, resource, tags_of
 BATCH_SIZE = 1000
 # Listings of a bucket being emptied, at most, in one delete().
 _MAX_ROUNDS = 20
-# Control Tower's log and config buckets (in the Log Archive account, which should never be in the
-# pool; this is the second lock on that door).
-_PROTECTED_PREFIXES = ("aws-controltower-",)
 
 
 def _code(error: ClientError) -> str:
@@ -42,14 +39,14 @@ class Bucket(Resource):
                     if _code(error) == "NoSuchBucket":
                         continue  # deleted since it was listed
                     raise
-                protected = "Control Tower bucket" if name.startswith(_PROTECTED_PREFIXES) else ""
+                # No bucket is kept for its name: "aws-controltower-…" is a name anyone may take, and
+                # Control Tower's real log buckets live in the Log Archive account, never in the pool.
                 yield Item(
                     id=name,
                     name=name,
                     tags=tags,
                     created=bucket.get("CreationDate"),
                     extra={"region": region},
-                    protected=protected,
                 )
 
     def prepare(self, item: Item) -> None:

@@ -239,20 +239,23 @@ def test_a_dry_run_lists_once_and_deletes_nothing(cloud, in_memory_types):
 
 def test_protected_items_are_reported_and_never_deleted(cloud, in_memory_types):
     add = cloud.add
+    role = f"arn:aws:iam::{ACCOUNT}:role/"
     add(ACCOUNT, REGION, "cleanertest.instance", "i-default", protected="part of the default VPC")
-    add(ACCOUNT, REGION, "cleanertest.instance", "OrganizationAccountAccessRole")
-    add(ACCOUNT, REGION, "cleanertest.instance", "i-1", name="AWSServiceRoleForSupport")
+    access_role = "OrganizationAccountAccessRole"
+    add(ACCOUNT, REGION, "cleanertest.instance", access_role, extra={"arn": role + access_role})
+    add(ACCOUNT, REGION, "cleanertest.instance", "i-1", extra={"arn": role + "aws-service-role/x.amazonaws.com/X"})
     add(ACCOUNT, REGION, "cleanertest.instance", "i-2", extra={"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+    # Names alone protect nothing (issue 17): these go with the attendee's server.
     add(ACCOUNT, REGION, "cleanertest.instance", "i-3", name="StackSet-baseline-1234")
     add(ACCOUNT, REGION, "cleanertest.instance", "i-4", name="aws-controltower-BaselineCloudTrail")
     add(ACCOUNT, REGION, "cleanertest.instance", "i-5", name="attendee-server")
 
     outcome, recorder = run(in_memory_types)
 
-    assert outcome.converged and outcome.protected == 6
-    assert recorder.actions(Action.DELETED) == ["i-5"]
-    assert len(recorder.actions(Action.PROTECTED)) == 6  # once each, not once per scan
-    assert not [entry for entry in cloud.log if entry[0] == "delete" and entry[2] != "i-5"]
+    assert outcome.converged and outcome.protected == 4
+    assert sorted(recorder.actions(Action.DELETED)) == ["i-3", "i-4", "i-5"]
+    assert len(recorder.actions(Action.PROTECTED)) == 4  # once each, not once per scan
+    assert not [entry for entry in cloud.log if entry[0] == "delete" and entry[2] not in ("i-3", "i-4", "i-5")]
     reasons = {row[1]: row[3] for row in recorder.rows if row[2] == Action.PROTECTED}
     assert reasons["i-default"] == "part of the default VPC"
     assert "access role" in reasons["OrganizationAccountAccessRole"]

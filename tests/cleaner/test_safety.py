@@ -41,8 +41,8 @@ def test_the_portals_own_account_is_refused(org, db):
         )
         with pytest.raises(SafetyError, match="222233334444 is the portal's own account"):
             safety.accounts_check([own.aws_account_id], dry_run=True)
-    # …and the portal's own principal, were it in a sandbox, is protected like the access role.
-    assert "cpp-portal" in safety.protection().identity_names
+    # …but its principal's name protects nothing in a sandbox, where it is only a name an attendee may choose.
+    assert "cpp-portal" not in safety.protection().identity_names
 
 
 def test_an_account_outside_the_pool_is_refused(org):
@@ -123,26 +123,27 @@ def test_only_regions_the_account_has_enabled_are_swept(org):
 PROTECTION = Protection(identity_names=frozenset({"OrganizationAccountAccessRole", "cpp-portal"}))
 
 
+ROLE_ARN = "arn:aws:iam::111122223333:role/"
+USER_ARN = "arn:aws:iam::111122223333:user/"
+
+
 @pytest.mark.parametrize(
     ("item", "why"),
     [
-        (Item(id="OrganizationAccountAccessRole"), "access role"),
-        (Item(id="OrganizationAccountAccessRole/AdministratorAccess"), "access role"),  # an inline policy on it
+        (Item(id="access-role", extra={"arn": ROLE_ARN + "OrganizationAccountAccessRole"}), "access role"),
         (Item(id="policy-1", extra={"roles": ["OrganizationAccountAccessRole"]}), "access role"),
-        (Item(id="cpp-portal", extra={"arn": "arn:aws:iam::1:user/cpp-portal"}), "access role"),
+        (Item(id="profile-1", extra={"role": "OrganizationAccountAccessRole"}), "access role"),
         (Item(id="arn:aws:iam::aws:policy/AdministratorAccess"), "AWS-managed policy"),
-        (Item(id="r", extra={"arn": "arn:aws:iam::1:role/aws-service-role/x.amazonaws.com/Foo"}), "service-linked"),
-        (Item(id="AWSServiceRoleForSupport"), "service-linked"),
-        (Item(id="AWSReservedSSO_Admin_123"), "Identity Center"),
-        (Item(id="AWSControlTowerExecution"), "Control Tower"),
-        (Item(id="x", name="aws-controltower-BaselineCloudTrail"), "Control Tower"),
-        (Item(id="StackSet-guardrails-abc"), "StackSet"),
+        (Item(id="r", extra={"arn": ROLE_ARN + "aws-service-role/x.amazonaws.com/Foo"}), "service-linked"),
+        (
+            Item(id="sso", extra={"arn": ROLE_ARN + "aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_1"}),
+            "Identity Center",
+        ),
         (Item(id="alias/aws/s3"), "KMS"),
-        (Item(id="aws-sam-cli-managed-default"), "AWS-managed"),
         (Item(id="vpc-1", protected="the default VPC"), "the default VPC"),
     ],
 )
-def test_what_aws_and_the_portal_need_is_protected(item, why):
+def test_what_aws_and_the_portal_need_is_protected_by_identity(item, why):
     assert why in PROTECTION.reason(item)
 
 
@@ -154,15 +155,28 @@ def test_what_aws_and_the_portal_need_is_protected(item, why):
         Item(id="arn:aws:sns:eu-west-1:123456789012:lab-topic"),
         Item(id="i-0123456789", name="workshop-server"),
         Item(id="policy-2", extra={"roles": ["lab-role"]}),
+        # Names an attendee can choose protect nothing: a stranger's keys or data would outlive the sweep.
+        Item(id="AWSBackdoor", extra={"arn": USER_ARN + "AWSBackdoor"}),
+        Item(id="aws-x", extra={"arn": USER_ARN + "aws-x"}),
+        Item(id="StackSet-x", extra={"arn": USER_ARN + "StackSet-x"}),
+        Item(id="AWSReservedSSO_x", extra={"arn": USER_ARN + "AWSReservedSSO_x"}),
+        Item(id="OrganizationAccountAccessRole", extra={"arn": USER_ARN + "OrganizationAccountAccessRole"}),
+        Item(id="cpp-portal", extra={"arn": USER_ARN + "cpp-portal"}),  # the portal's own principal's name
+        Item(id="AWSServiceRoleForSupport", extra={"arn": ROLE_ARN + "AWSServiceRoleForSupport"}),  # not its path
+        Item(id="aws-controltower-logs-123456789012-eu-west-1"),  # a bucket
+        Item(id="aws-sam-cli-managed-default"),
+        Item(id="OrganizationAccountAccessRole/AdministratorAccess"),  # an SSM parameter may be called that
+        Item(id="/aws-reserved/x", extra={"arn": "arn:aws:ssm:eu-west-1:1:parameter/aws-reserved/x"}),
     ],
 )
-def test_what_attendees_made_is_not_protected(item):
+def test_what_attendees_made_is_not_protected_whatever_its_name(item):
     assert PROTECTION.reason(item) == ""
 
 
 @override_settings(CPP_SANDBOX_ROLE_NAME="CppPortalAccess")
 def test_the_configured_access_role_is_protected(org):
-    assert "access role" in safety.protection().reason(Item(id="CppPortalAccess"))
+    role = Item(id="CppPortalAccess", extra={"arn": ROLE_ARN + "CppPortalAccess"})
+    assert "access role" in safety.protection().reason(role)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ recorded, and the order AWS needs is checked on them.
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -18,7 +19,7 @@ from cleaner.context import GLOBAL_REGION, SweepContext
 from cleaner.registry import REGISTRY
 from cleaner.services import iam as iam_module
 from cleaner.services.s3 import BATCH_SIZE
-from cpp_portal.aws import member_client
+from cpp_portal.aws import hub_client, member_client
 from tests.aws_fakes import POWER_USER, READ_ONLY, BotocoreHooks, fake_aws, self_signed_certificate
 from tests.cleaner.network_sweep import CallLog, deletion_order, our_types, sweep
 
@@ -127,13 +128,18 @@ def test_a_bucket_of_more_than_a_thousand_versions_is_emptied_in_batches_of_at_m
     assert log.named("DeleteBucket") == [{"Bucket": "lab-big", "ExpectedBucketOwner": account}]
 
 
-def test_control_tower_buckets_are_protected(account):
+def test_a_bucket_is_never_kept_for_its_name(account):
+    # Control Tower's real buckets live in the Log Archive account; in a pool account the name is an attendee's.
     make_bucket(account, "aws-controltower-logs-123456789012-eu-west-1", "eu-west-1")
+    make_bucket(account, "aws-athena-results-last-attendee", "eu-west-1")
 
     result = sweep(account, S3_MODULES)
 
-    assert result.passes == [[]]
-    assert result.protected["s3.bucket"] == {"aws-controltower-logs-123456789012-eu-west-1": "Control Tower bucket"}
+    assert sorted(i for _t, i in result.passes[0]) == [
+        "aws-athena-results-last-attendee",
+        "aws-controltower-logs-123456789012-eu-west-1",
+    ]
+    assert result.passes[-1] == [] and not result.protected.get("s3.bucket")
 
 
 # --- IAM ----------------------------------------------------------------------------------------
@@ -151,6 +157,14 @@ TRUST = (
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
     '"Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
 )
+
+
+OFF_LIMITS = "off limits (Organizations, Control Tower or StackSets)"
+
+
+def trust_of(principal: str) -> str:
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def test_a_user_goes_with_everything_that_hangs_on_it_as_real_iam_demands(account):
@@ -261,14 +275,20 @@ def test_roles_profiles_and_policies_go_except_what_aws_and_the_portal_need(acco
     iam.add_role_to_instance_profile(InstanceProfileName="lab-profile", RoleName="lab-role")
 
     linked = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")["Role"]["RoleName"]
+    management = hub_client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+    # What Control Tower and StackSets put in a member account trusts the management account.
     made_by_aws = [
-        "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
         "aws-controltower-AdministratorExecutionRole",
         "AWSControlTowerExecution",
         "stacksets-exec-0123456789abcdef",
     ]
     for name in made_by_aws:
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust_of(f"arn:aws:iam::{management}:root"))
+    # The same kind of names an attendee chose, trusting a stranger's account or a service: they go.
+    spoofs = ["AWSReservedSSO_Admin_spoof", "aws-controltower-Spoof", "AWSAdminBackdoor", "stacksets-exec-spoof"]
+    iam.create_role(RoleName=spoofs[0], AssumeRolePolicyDocument=TRUST)
+    for name in spoofs[1:]:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust_of("arn:aws:iam::444455556666:root"))
     # A policy the access role uses stays, whoever else uses it; so does a profile holding a protected role.
     shared = iam.create_policy(PolicyName="portal-extras", PolicyDocument=POLICY)["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="OrganizationAccountAccessRole", PolicyArn=shared)
@@ -282,21 +302,17 @@ def test_roles_profiles_and_policies_go_except_what_aws_and_the_portal_need(acco
 
     result = sweep(account, IAM_MODULES)
 
-    assert sorted(result.passes[0]) == [
-        ("iam.instance_profile", "lab-profile"),
-        ("iam.policy", own),
-        ("iam.role", "lab-role"),
-    ]
+    assert sorted(result.passes[0]) == sorted(
+        [("iam.instance_profile", "lab-profile"), ("iam.policy", own), ("iam.role", "lab-role")]
+        + [("iam.role", name) for name in spoofs]
+    )
     assert result.passes[-1] == []
     protected_roles = {"OrganizationAccountAccessRole", linked, *made_by_aws}
     assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == protected_roles
     assert result.protected["iam.role"] == {
         "OrganizationAccountAccessRole": "the portal's access role",
         linked: "service-linked role",
-        "AWSReservedSSO_AdministratorAccess_0123456789abcdef": "role made by AWS (AWSReservedSSO_…)",
-        "aws-controltower-AdministratorExecutionRole": "role made by AWS (aws-controltower-…)",
-        "AWSControlTowerExecution": "role made by AWS (AWSControlTower…)",
-        "stacksets-exec-0123456789abcdef": "role made by AWS (stacksets-exec-…)",
+        **dict.fromkeys(made_by_aws, f"trusted by account {management}, {OFF_LIMITS}"),
     }
     assert result.protected["iam.policy"] == {shared: "used by protected role OrganizationAccountAccessRole"}
     assert result.protected["iam.instance_profile"] == {
@@ -317,9 +333,13 @@ def test_the_configured_access_role_is_protected_whatever_its_name(settings):
     settings.CPP_SANDBOX_ROLE_NAME = "CppPortalAccess"
 
     assert iam_module.role_protection({"RoleName": "CppPortalAccess", "Path": "/"}) == "the portal's access role"
-    assert iam_module.role_protection({"RoleName": "OrganizationAccountAccessRole", "Path": "/"})
     assert iam_module.role_protection({"RoleName": "anything", "Path": "/aws-service-role/ecs.amazonaws.com/"})
     assert iam_module.role_protection({"RoleName": "lab-role", "Path": "/"}) == ""
+    # Organizations' own role is kept because the management account is trusted by it, not for its name.
+    trusting = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}]}
+    organizations_role = {"RoleName": "ops", "Path": "/", "AssumeRolePolicyDocument": trusting}
+    assert iam_module.role_protection(organizations_role, trusted_accounts=frozenset({"999988887777"}))
+    assert iam_module.role_protection({"RoleName": "OrganizationAccountAccessRole", "Path": "/"}) == ""
 
 
 def test_policies_wait_for_every_user_group_and_role_that_could_hold_them():
@@ -328,3 +348,33 @@ def test_policies_wait_for_every_user_group_and_role_that_could_hold_them():
     for holder in ("iam.user", "iam.group", "iam.role"):
         assert order.index(holder) < order.index("iam.policy"), holder
     assert all(REGISTRY[name].is_global for name in order), "IAM is listed once per account"
+
+
+ADMIN = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
+def test_users_with_names_that_look_like_aws_s_go_with_their_keys(account):
+    # Issue 17's spoofs, each with an admin policy and a key: through the engine and the built-in
+    # protection, as a real run sweeps, so that a name alone would have kept them.
+    from cleaner import engine, safety
+
+    iam = member_client(account, "iam", GLOBAL_REGION)
+    spoofs = ["AWSBackdoor", "aws-x", "StackSet-x", "AWSReservedSSO_x", "OrganizationAccountAccessRole"]
+    for name in spoofs:
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="admin", PolicyDocument=ADMIN)
+        iam.create_access_key(UserName=name)
+    our_types(IAM_MODULES)
+
+    outcome = engine.sweep(
+        SweepContext(account, GLOBAL_REGION),
+        [REGISTRY["iam.user"]],
+        dry_run=False,
+        protection=safety.protection(),
+        budget_seconds=60,
+    )
+
+    assert outcome.converged and outcome.protected == 0 and outcome.deleted == len(spoofs)
+    assert iam.list_users()["Users"] == []
+    # The access role of that name is a role, and stays.
+    assert iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["RoleName"] == "OrganizationAccountAccessRole"
