@@ -152,12 +152,12 @@ class WorkshopForm(forms.ModelForm):
             ) % {"services": ", ".join(cleanable.cleanable_services())}
 
     def clean_aws_services(self):
-        services = self.cleaned_data["aws_services"] or []
-        unknown = [s for s in services if s not in cleanable.cleanable_services()]
+        services, cleanable_now = self.cleaned_data["aws_services"] or [], cleanable.cleanable_services()
+        unknown = [s for s in services if s not in cleanable_now]
         if unknown:
             raise forms.ValidationError(
                 _("The cleaner cannot clean %(services)s, so attendees may not use it: choose from %(allowed)s.")
-                % {"services": ", ".join(unknown), "allowed": ", ".join(cleanable.cleanable_services())}
+                % {"services": ", ".join(unknown), "allowed": ", ".join(cleanable_now)}
             )
         return sorted(set(services))
 

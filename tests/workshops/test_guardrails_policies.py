@@ -13,7 +13,7 @@ from cleaner import registry
 from cpp_portal.aws import COMMERCIAL_REGIONS
 from tests.scp_evaluator import FULL_AWS_ACCESS, Request, decision, sandbox_levels
 from workshops.sandbox import guardrails
-from workshops.sandbox.guardrails import cleanable, commitments
+from workshops.sandbox.guardrails import cleanable
 
 ROLE = "OrganizationAccountAccessRole"
 ACCESS_ROLE = f"arn:aws:iam::111122223333:role/{ROLE}"
@@ -115,12 +115,6 @@ def test_both_policies_fit_with_every_region_and_ten_boundary_policies():
     main = guardrails.guardrails_document(regions=sorted(COMMERCIAL_REGIONS), role_name="x" * 64, boundaries=boundaries)
     for document in (main, guardrails.spending_document(role_name="x" * 64)):
         assert len(guardrails.policy_json(document)) <= guardrails.MAX_POLICY_CHARACTERS
-
-
-def test_every_commitment_group_is_denied_whole():
-    denied = set(commitments.commitment_actions())
-    for group, actions in commitments.COMMITMENT_ACTIONS.items():
-        assert set(actions) <= denied, group
 
 
 # --- Instance sizes ------------------------------------------------------------------------------

@@ -16,7 +16,18 @@ log = logging.getLogger(__name__)
 BUSY_RETRIES = 4
 
 
-@shared_task(name="workshops.tasks.sync_sandbox_pool", acks_late=True)
+def sandbox_task(name: str, *, database_retries: int | None = 8, **options):
+    """A late-acked task under the name it had before the sandbox had a package of its own.
+
+    With `database_retries`, a task that meets the database gone comes back, with backoff, that
+    many times; beat's own ticks have none (the next tick is the retry).
+    """
+    if database_retries is not None:
+        options.update(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=database_retries)
+    return shared_task(name=f"workshops.tasks.{name}", acks_late=True, **options)
+
+
+@sandbox_task("sync_sandbox_pool", database_retries=None)
 def sync_sandbox_pool() -> None:
     from workshops.sandbox import pool
 
@@ -27,14 +38,7 @@ def sync_sandbox_pool() -> None:
         log.error("sandbox pool sync failed: %s", error)
 
 
-@shared_task(
-    name="workshops.tasks.provision_workshop",
-    bind=True,
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=8,
-)
+@sandbox_task("provision_workshop", bind=True)
 def provision_workshop(self, workshop_id: int) -> None:
     from workshops.sandbox import provisioning
     from workshops.sandbox.provisioning import runs
@@ -46,13 +50,7 @@ def provision_workshop(self, workshop_id: int) -> None:
         raise self.retry(countdown=runs.LEASE_SECONDS, max_retries=BUSY_RETRIES)
 
 
-@shared_task(
-    name="workshops.tasks.provision_credential",
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=8,
-)
+@sandbox_task("provision_credential")
 def provision_credential(credential_id: int) -> None:
     from workshops.sandbox import provisioning
 
@@ -63,27 +61,14 @@ def provision_credential(credential_id: int) -> None:
         log.warning("credential %s not retried: %s", credential_id, error)
 
 
-@shared_task(
-    name="workshops.tasks.provision_registration",
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=8,
-)
+@sandbox_task("provision_registration")
 def provision_registration(registration_id: int) -> None:
     from workshops.sandbox import provisioning
 
     provisioning.registration_provision(registration_id=registration_id)
 
 
-@shared_task(
-    name="workshops.tasks.revoke_workshop",
-    bind=True,
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=12,
-)
+@sandbox_task("revoke_workshop", bind=True, database_retries=12)
 def revoke_workshop(self, workshop_id: int) -> None:
     from workshops.sandbox import provisioning
 
@@ -97,7 +82,7 @@ def revoke_workshop(self, workshop_id: int) -> None:
         )
 
 
-@shared_task(name="workshops.tasks.read_sandbox_spend", acks_late=True)
+@sandbox_task("read_sandbox_spend", database_retries=None)
 def read_sandbox_spend() -> None:
     from workshops.sandbox import spend
 
@@ -107,7 +92,7 @@ def read_sandbox_spend() -> None:
         spend.workshop_cost_notify_due()
 
 
-@shared_task(name="workshops.tasks.check_budgets", acks_late=True)
+@sandbox_task("check_budgets", database_retries=None)
 def check_budgets() -> None:
     from workshops.sandbox import budgets
 
@@ -120,13 +105,7 @@ def check_budgets() -> None:
         log.warning("budgets check: leftovers not removed: %s", leftovers.failed)
 
 
-@shared_task(
-    name="workshops.tasks.unfreeze_account",
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=8,
-)
+@sandbox_task("unfreeze_account")
 def unfreeze_account(freeze_id: int, actor_id: int) -> None:
     from accounts.models import User
     from workshops.sandbox import freeze
