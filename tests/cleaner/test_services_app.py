@@ -68,8 +68,10 @@ class Call:
 class RecordingContext(SweepContext):
     """A sweep context whose clients record every call, and answer for the calls moto lacks.
 
-    `stand_ins` maps an operation name to its answer, or to a function of the call's parameters
-    that returns it; the call is recorded like any other.
+    `stand_ins` maps an operation name ("ListDomains"), or a service's operation where two services
+    share the name ("opensearchserverless:ListTagsForResource", the name botocore gives the
+    service), to its answer, or to a function of the call's parameters that returns it; the call
+    is recorded like any other.
     """
 
     pacer: Pacer = field(default_factory=Unpaced)
@@ -89,7 +91,7 @@ class RecordingContext(SweepContext):
         self.calls.append(Call(model.service_model.service_name, model.name, dict(params)))
 
     def _stand_in(self, model, **kwargs):
-        answer = self.stand_ins.get(model.name)
+        answer = self.stand_ins.get(f"{model.service_model.service_name}:{model.name}", self.stand_ins.get(model.name))
         if answer is None:
             return None
         parsed = answer(self.calls[-1].params) if callable(answer) else answer
