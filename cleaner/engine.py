@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from cleaner.context import SweepContext
 from cleaner.models import CleanupItem
-from cleaner.registry import Item, Resource, batch_size_of, discover
+from cleaner.registry import Item, NotYet, Resource, batch_size_of, discover
 from cleaner.safety import Filters, Protection
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ CLEAN_SCANS_NEEDED = 2
 DEFAULT_WORKERS = 8
 # How often the sweep's thread looks up from waiting to let the recorder flush and renew its claim.
 TICK_SECONDS = 1.0
+# Things a CloudFormation stack made carry its id in a tag only AWS may set ("aws:" is reserved).
+STACK_TAG = "aws:cloudformation:stack-id"
+STACK_TYPE = "cloudformation.stack"
 # Listing errors that mean "this service is not offered here", not "something is wrong".
 UNAVAILABLE_CODES = frozenset(
     {"OptInRequired", "SubscriptionRequiredException", "InvalidAction", "UnsupportedOperation"}
@@ -71,6 +74,14 @@ class Remaining:
     failed: bool  # its last delete attempt raised (else: not attempted, or deleted but still listed)
 
 
+@dataclass(frozen=True)
+class Held:
+    resource_type: str
+    item: Item
+    until: datetime
+    why: str
+
+
 @dataclass
 class SweepOutcome:
     scans: int = 0
@@ -82,6 +93,8 @@ class SweepOutcome:
     protected: int = 0
     skipped: int = 0
     remaining: list[Remaining] = field(default_factory=list)
+    # What AWS will not let anyone delete before a date (NotYet): never a failure, but not clean.
+    held: list[Held] = field(default_factory=list)
     list_errors: dict[str, str] = field(default_factory=dict)  # type → why its last listing failed
     unavailable: set[str] = field(default_factory=set)  # types whose service is not offered there
 
@@ -203,8 +216,14 @@ class _Sweep:
         self.seen: set[tuple[str, str]] = set()
         self.deleted: set[tuple[str, str]] = set()
         self.errors: dict[tuple[str, str], str] = {}  # the last delete error of each item still failing
+        self.held: dict[tuple[str, str], Held] = {}
+        # type → the type it waited for in the last scan, still listed when it should have been gone
+        self.waiting_for: dict[str, str] = {}
+        # How often a dependency still listed is looked at again within a scan (0: once, as in tests).
+        self.settle_poll = min(pause_seconds, 5.0)
         self.stopping = False  # set when the sweep dies: the deleting threads take no more items
         self.popping = threading.Lock()
+        self.live_stacks: set[str] = set()
 
     def time_left(self) -> float:
         return self.deadline - self.clock()
@@ -219,6 +238,7 @@ class _Sweep:
                 raise
         for left in outcome.remaining:
             self.recorder.record(left.resource_type, left.item, Action.LEFT, left.error)
+        outcome.held = sorted(self.held.values(), key=lambda held: (held.until, held.resource_type, held.item.id))
         return outcome
 
     def _loop(self, pool: ThreadPoolExecutor) -> None:
@@ -261,6 +281,9 @@ class _Sweep:
                 elif key in self.deleted:
                     why = "deleted, but still listed (deletion in progress?)"
                     remaining.append(Remaining(type_name, item, why, failed=False))
+                elif type_name in self.waiting_for:
+                    why = f"waits for every {self.waiting_for[type_name]} to be gone from its listing"
+                    remaining.append(Remaining(type_name, item, why, failed=False))
                 else:
                     why = "not deleted before the wait budget ran out"
                     remaining.append(Remaining(type_name, item, why, failed=False))
@@ -288,6 +311,9 @@ class _Sweep:
         self.outcome.list_errors = {}
         now = datetime.now(UTC)
         deletable: dict[str, list[Item]] = {}
+        stacks = futures.get(STACK_TYPE)
+        stacks_listed = stacks is not None and stacks.exception() is None
+        self.live_stacks = {item.id for item in stacks.result()} if stacks_listed else set()
         for cls in self.types:
             error = futures[cls.type].exception()
             if isinstance(error, Exception):
@@ -312,6 +338,13 @@ class _Sweep:
             key = (type_name, item.id)
             first_sight = key not in self.seen
             self.seen.add(key)
+            if key in self.held:
+                continue  # AWS refuses it until a date: reported once, not asked again in this sweep
+            stack = item.tags.get(STACK_TAG)
+            if stack and stack in self.live_stacks and type_name != STACK_TYPE:
+                # Its stack deletes it (or keeps it, by its DeletionPolicy): deleting it first would
+                # fail the stack's delete. Once the stack is gone, what it kept is swept like the rest.
+                continue
             reason = self.protection.reason(item)
             if reason:
                 if first_sight:
@@ -341,12 +374,14 @@ class _Sweep:
             log.error("deleting %s %s in %s failed", resource.type, item.id, self.context, exc_info=error)
         return describe_error(error)
 
-    def _delete_one(self, resource: Resource, item: Item, *, prepared: bool = False) -> str:
-        """Delete one item; the error that stopped it, or "" when it is gone."""
+    def _delete_one(self, resource: Resource, item: Item, *, prepared: bool = False) -> str | NotYet:
+        """Delete one item; the error that stopped it, a NotYet, or "" when it is gone."""
         try:
             if not prepared:
                 resource.prepare(item)
             resource.delete(item)
+        except NotYet as held:
+            return held
         except Exception as error:
             return self._failure(resource, item, error)
         return ""
@@ -357,6 +392,8 @@ class _Sweep:
         for item in batch:
             try:
                 resource.prepare(item)
+            except NotYet as held:
+                answers.append((item, held))
             except Exception as error:
                 answers.append((item, self._failure(resource, item, error)))
             else:
@@ -392,16 +429,33 @@ class _Sweep:
                 results.put((resource.type, item, error))
 
     def _delete(self, pool: ThreadPoolExecutor, deletable: dict[str, list[Item]]) -> None:
-        """Delete by type, each type once those it depends on are done, its items a few at a time."""
+        """Delete by type, each type once those it depends on are gone, its items a few at a time.
+
+        "Gone" means gone from the listing, not that the delete call returned: AWS deletes many
+        things asynchronously (a NAT gateway, a cluster), and the dependant's delete is refused until
+        then. So a type whose items were deleted is listed again (for up to its `gone_within`) before
+        its dependants start; if it is still listed then, they wait for the next scan.
+        """
         results: queue.SimpleQueue = queue.SimpleQueue()
         pending = {cls.type: deque(deletable.get(cls.type, ())) for cls in self.types}
         needs = {cls.type: [d for d in cls.depends_on if d in pending] for cls in self.types}
+        wanted_by_others = {d for names in needs.values() for d in names}
         done = {name for name, items in pending.items() if not items}
+        blocked: set[str] = set()  # types still listed (or waiting themselves): dependants skip this scan
         jobs: dict[str, list[Future]] = {}
+        settling: dict[str, Future] = {}
+        self.waiting_for = {}
+        by_name = {cls.type: cls for cls in self.types}
         while len(done) < len(pending):
             for cls in self.types:
                 name = cls.type
                 if name in done or name in jobs or not all(d in done for d in needs[name]):
+                    continue
+                waits_for = next((d for d in needs[name] if d in blocked), None)
+                if waits_for:
+                    self.waiting_for[name] = self.waiting_for.get(waits_for, waits_for)
+                    blocked.add(name)
+                    done.add(name)
                     continue
                 resource = self.resources.get(name)
                 if resource is None:  # it listed items, so it exists; defensive all the same
@@ -412,19 +466,48 @@ class _Sweep:
                 jobs[name] = [pool.submit(self._drain, resource, pending[name], results) for _ in range(threads)]
             # Only those still going: a finished one would wake the wait at once and spin this loop.
             running = [f for name, fs in jobs.items() if name not in done for f in fs if not f.done()]
+            running += [f for name, f in settling.items() if name not in done and not f.done()]
             if running:
                 wait(running, timeout=TICK_SECONDS, return_when=FIRST_COMPLETED)
             elif not any(name not in done for name in jobs):
                 break  # nothing running and nothing startable: only possible if needs were unmet
             self._take(results)
             for name, futures in jobs.items():
-                if name not in done and all(f.done() for f in futures):
+                if name not in done and name not in settling and all(f.done() for f in futures):
                     for future in futures:
                         if future.exception() is not None:
                             raise future.exception()  # only BaseExceptions get here: a dying worker
+                    if name in wanted_by_others:
+                        ids = {item.id for item in deletable[name] if (name, item.id) not in self.held}
+                        settling[name] = pool.submit(self._settle, by_name[name], ids)
+                    else:
+                        done.add(name)
+            for name, future in settling.items():
+                if name not in done and future.done():
+                    if future.exception() is not None:
+                        raise future.exception()
+                    if not future.result():
+                        blocked.add(name)
                     done.add(name)
             self.recorder.tick()
         self._take(results)
+
+    def _settle(self, cls: type[Resource], ids: set[str]) -> bool:
+        """Whether `ids` are gone from the type's listing, looking again for up to its `gone_within`."""
+        if not ids:
+            return True
+        give_up_at = self.clock() + min(cls.gone_within, max(0.0, self.time_left()))
+        while not self.stopping:
+            try:
+                listed = {item.id for item in self._resource(cls).list()}
+            except Exception:
+                return False  # the next scan's listing reports why
+            if not ids & listed:
+                return True
+            if self.settle_poll <= 0 or self.clock() + self.settle_poll > give_up_at:
+                return False
+            time.sleep(self.settle_poll)
+        return False
 
     def _take(self, results: queue.SimpleQueue) -> None:
         while True:
@@ -433,6 +516,12 @@ class _Sweep:
             except queue.Empty:
                 return
             key = (type_name, item.id)
+            if isinstance(error, NotYet):
+                self.errors.pop(key, None)
+                if key not in self.held:
+                    self.held[key] = Held(type_name, item, error.until, error.why)
+                    self.recorder.record(type_name, item, Action.NOT_YET, str(error))
+                continue
             if not error:
                 self.errors.pop(key, None)
                 if key not in self.deleted:

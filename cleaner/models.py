@@ -104,10 +104,12 @@ class CleanupTarget(models.Model):
         RUNNING = "running", _("Running")
         CLEAN = "clean", _("Clean")
         DIRTY = "dirty", _("Left resources")
+        # Clean but for what AWS will not delete before a date: not a failure, not yet clean.
+        WAITING = "waiting", _("Waiting for AWS")
         ERROR = "error", _("Error")
         SKIPPED = "skipped", _("Skipped")
 
-    FINISHED = (Status.CLEAN, Status.DIRTY, Status.ERROR, Status.SKIPPED)
+    FINISHED = (Status.CLEAN, Status.DIRTY, Status.WAITING, Status.ERROR, Status.SKIPPED)
 
     run = models.ForeignKey(CleanupRun, on_delete=models.CASCADE, related_name="targets")
     sandbox_account = models.ForeignKey(SandboxAccount, on_delete=models.PROTECT, related_name="cleanup_targets")
@@ -122,6 +124,7 @@ class CleanupTarget(models.Model):
     left = models.PositiveIntegerField(_("left"), default=0)
     protected = models.PositiveIntegerField(_("protected"), default=0)
     skipped = models.PositiveIntegerField(_("skipped by filter"), default=0)
+    held = models.PositiveIntegerField(_("not deletable yet"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     # A sweep holds its target until then and extends it as it goes; a redelivered task waits it out.
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -157,6 +160,7 @@ class CleanupItem(models.Model):
         PROTECTED = "protected", _("Protected")
         SKIPPED_BY_FILTER = "skipped_by_filter", _("Skipped by filter")
         FAILED = "failed", _("Failed")
+        NOT_YET = "not_yet", _("Not deletable yet")
         LEFT = "left", _("Left")
 
     run = models.ForeignKey(CleanupRun, on_delete=models.CASCADE, related_name="items")
@@ -182,3 +186,76 @@ class CleanupItem(models.Model):
 
     def __str__(self):
         return f"{self.resource_type} {self.resource_id}: {self.action}"
+
+
+class Finding(models.Model):
+    """Something an account still held after a clean sweep that no resource type of the cleaner knows.
+
+    Written by cleaner.findings only. An open finding keeps its account out of the pool until an
+    SA decides: dismiss it (it is AWS's, or harmless) or clean the account again.
+    """
+
+    class Source(models.TextChoices):
+        TAGGING = "tagging", _("Tagging API")
+        CLOUD_CONTROL = "cloud_control", _("Cloud Control")
+        COST = "cost", _("Still billing")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Dismissed by an SA")
+        GONE = "gone", _("Gone")
+
+    run = models.ForeignKey(CleanupRun, on_delete=models.CASCADE, related_name="findings")
+    sandbox_account = models.ForeignKey(SandboxAccount, on_delete=models.PROTECT, related_name="findings")
+    account_id = models.CharField(_("account"), max_length=12)
+    region = models.CharField(_("region"), max_length=32)
+    source = models.CharField(_("seen by"), max_length=16, choices=Source)
+    resource_type = models.CharField(_("type"), max_length=200)
+    identifier = models.CharField(_("resource"), max_length=1024)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.OPEN, db_index=True)
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("leftover finding")
+        verbose_name_plural = _("leftover findings")
+        ordering = ["account_id", "region", "resource_type", "identifier"]
+        indexes = [models.Index(fields=["sandbox_account", "status"], name="finding_account_status_idx")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.region} {self.resource_type} {self.identifier}"
+
+
+class DetectorCheck(models.Model):
+    """That the detector looked at one account after one run: once, whichever task gets there first."""
+
+    class Kind(models.TextChoices):
+        SCAN = "scan", _("Tagging API and Cloud Control, after the last scan")
+        COST = "cost", _("Cost Explorer, the day after")
+
+    run = models.ForeignKey(CleanupRun, on_delete=models.CASCADE, related_name="detector_checks")
+    sandbox_account = models.ForeignKey(SandboxAccount, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
+    findings = models.PositiveIntegerField(_("findings"), default=0)
+    # What the detector could not read (a refused region, a type Cloud Control does not know there).
+    errors = models.TextField(_("could not check"), blank=True)
+
+    class Meta:
+        verbose_name = _("detector check")
+        verbose_name_plural = _("detector checks")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "sandbox_account", "kind"], name="one_detector_check_per_run")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: run {self.run_id}, {self.findings} findings"

@@ -28,10 +28,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cleaner import engine, safety
+from cleaner import engine, findings, safety
 from cleaner.context import GLOBAL_REGION, SweepContext
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cleaner.registry import Item
+from cleaner.selectors import COUNTERS
 from workshops.models import SandboxAccount, SandboxAccountState, Workshop
 from workshops.sandbox import accounts as sandbox_accounts
 
@@ -182,6 +183,8 @@ def cleanup_runs_tend(*, now: datetime | None = None) -> tuple[list[int], Cleanu
         .filter(state=SandboxAccountState.CLEANING)
         .exclude(pk__in=_accounts_in_active_real_runs())
         .exclude(pk__in=recently_tried)
+        # An SA decides about those first: sweeping again cannot remove what the cleaner does not know.
+        .exclude(pk__in=findings.accounts_with_open_findings())
         .order_by("aws_account_id")
     )
     run = _start_for_waiting(waiting, trigger=CleanupRun.Trigger.RETRY) if waiting else None
@@ -408,12 +411,15 @@ def cleanup_target_finish(job: SweepJob, recorder: DatabaseRecorder, outcome: en
     if clean and not job.options["dry_run"]:
         _record_deletions_of_a_lost_sweep(recorder)
     recorder.flush()
+    status = Status.DIRTY
+    if clean:
+        status = Status.WAITING if outcome.held else Status.CLEAN
+    error = outcome.last_error or "; ".join(
+        f"{held.resource_type} {held.item.id}: {held.why} (not before {held.until:%Y-%m-%d %H:%M} UTC)"
+        for held in outcome.held[:3]
+    )
     _target_close(
-        job.target,
-        Status.CLEAN if clean else Status.DIRTY,
-        error=outcome.last_error[:2000],
-        failed=outcome.failed,
-        left=outcome.left,
+        job.target, status, error=error[:2000], failed=outcome.failed, left=outcome.left, held=len(outcome.held)
     )
 
 
@@ -503,7 +509,15 @@ def _apply(events: queue.SimpleQueue, recorders: dict[int, DatabaseRecorder]) ->
 
 
 def cleanup_run_finish_if_done(*, run_id: int) -> bool:
-    """Close the run once every target is finished: summary, status, account states. True if it closed it now."""
+    """Close the run once every target is finished: summary, status, account states. True if it closed it now.
+
+    Before the verdict, the detector looks at each account swept clean (outside the transaction:
+    it asks AWS, and is kept once per run and account whichever task gets there first).
+    """
+    unfinished = CleanupTarget.objects.filter(run_id=run_id).exclude(status__in=CleanupTarget.FINISHED)
+    if unfinished.exists():
+        return False
+    findings.leftovers_check(run_id=run_id)
     with transaction.atomic():
         run = CleanupRun.objects.select_for_update().get(pk=run_id)
         if run.status != CleanupRun.Status.RUNNING:
@@ -516,17 +530,25 @@ def cleanup_run_finish_if_done(*, run_id: int) -> bool:
         for target in targets:
             by_account.setdefault(target.account_id, []).append(target)
         states = {}
-        if not run.dry_run and not run.is_filtered:
+        found = dict(
+            run.detector_checks.filter(kind=findings.DetectorCheck.Kind.SCAN).values_list(
+                "sandbox_account_id", "findings"
+            )
+        )
+        if findings.detector_applies(run):
             for account in run.accounts.all():
                 swept = by_account.get(account.aws_account_id, [])
                 succeeded = bool(swept) and all(t.status in good for t in swept)
+                # Waiting for AWS's date, or holding what the detector saw: not a failure, not the pool yet.
+                waiting = bool(swept) and all(t.status in (*good, Status.WAITING) for t in swept)
+                held = (waiting and not succeeded) or (succeeded and found.get(account.pk, 0) > 0)
                 record = sandbox_accounts.sandbox_account_record_cleanup
-                states[account.aws_account_id] = record(account.pk, succeeded=succeeded)
-        run.summary = _summary(run, by_account, states)
+                states[account.aws_account_id] = record(account.pk, succeeded=succeeded and not held, held=held)
+        run.summary = _summary(run, by_account, states, found)
         if run.dry_run:  # a dry run that found things did its job; one that could not look did not
             succeeded = all(t.status != Status.ERROR and not t.failed for t in targets)
         else:
-            succeeded = all(t.status in good for t in targets)
+            succeeded = all(t.status in (*good, Status.WAITING) for t in targets)
         run.status = CleanupRun.Status.DONE if succeeded else CleanupRun.Status.FAILED
         run.finished_at = timezone.now()
         run.save(update_fields=["summary", "status", "finished_at"])
@@ -534,21 +556,21 @@ def cleanup_run_finish_if_done(*, run_id: int) -> bool:
     return True
 
 
-COUNTERS = ("found", "deleted", "failed", "left", "protected", "skipped")
-
-
-def _summary(run: CleanupRun, by_account: dict[str, list[CleanupTarget]], states: dict[str, str]) -> dict:
+def _summary(
+    run: CleanupRun, by_account: dict[str, list[CleanupTarget]], states: dict[str, str], found: dict[int, int]
+) -> dict:
     accounts = []
     for account_id, targets in sorted(by_account.items()):
         row = {"account_id": account_id, **{c: sum(getattr(t, c) for t in targets) for c in COUNTERS}}
         row["clean"] = all(t.status in (Status.CLEAN, Status.SKIPPED) for t in targets)
+        row["leftovers"] = found.get(targets[0].sandbox_account_id, 0)
         row["errors"] = [f"{t.region}: {t.last_error}" for t in targets if t.last_error][:20]
         row["state"] = states.get(account_id, "")
         accounts.append(row)
     return {
         "dry_run": run.dry_run,
         "filtered": run.is_filtered,
-        "totals": {c: sum(a[c] for a in accounts) for c in COUNTERS},
+        "totals": {c: sum(a[c] for a in accounts) for c in (*COUNTERS, "leftovers")},
         "accounts": accounts,
         "account_states_changed": bool(states),
     }

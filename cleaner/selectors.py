@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
 
-COUNTERS = ("found", "deleted", "failed", "left", "protected", "skipped")
+COUNTERS = ("found", "deleted", "failed", "left", "protected", "skipped", "held")
 PROBLEMS_SHOWN = 200
 
 

@@ -156,12 +156,16 @@ def sandbox_account_release_quarantine(*, account_id: int, actor: User) -> Sandb
     return account
 
 
-def sandbox_account_record_cleanup(account_pk: int, *, succeeded: bool) -> str:
+def sandbox_account_record_cleanup(account_pk: int, *, succeeded: bool, held: bool = False) -> str:
     """A cleanup's verdict on one account: back to the pool when clean, quarantined after three failures.
 
+    `held`: not clean, but through no failure (AWS refuses a delete until a date; the detector saw
+    something an SA must look at): it stays where it is and no failure is counted.
     Call it inside a transaction; returns the account's state afterwards.
     """
     account = SandboxAccount.objects.select_for_update().get(pk=account_pk)
+    if held and not succeeded:
+        return account.state
     if succeeded:
         if account.state == State.CLEANING:
             return move_one(account, to=State.AVAILABLE, failed_cleanups=0, workshop=None).state
@@ -173,6 +177,19 @@ def sandbox_account_record_cleanup(account_pk: int, *, succeeded: bool) -> str:
             log.warning("sandbox account %s quarantined: %s failed cleanups", account.aws_account_id, QUARANTINE_AFTER)
             return move_one(account, to=State.QUARANTINED, failed_cleanups=account.failed_cleanups).state
     account.save(update_fields=["failed_cleanups", "updated_at"])
+    return account.state
+
+
+def sandbox_account_hold(account_pk: int, *, why: str) -> str:
+    """Something the cleaner missed was seen after the account went back to the pool: out of it until an SA decides.
+
+    Only an account nobody holds moves (to quarantine); one already given to a workshop stays with
+    it, and the finding waits for its next cleanup. Call it inside a transaction.
+    """
+    account = SandboxAccount.objects.select_for_update().get(pk=account_pk)
+    if account.state == State.AVAILABLE:
+        log.warning("sandbox account %s held out of the pool: %s", account.aws_account_id, why)
+        return move_one(account, to=State.QUARANTINED).state
     return account.state
 
 
