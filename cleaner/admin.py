@@ -11,11 +11,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from cleaner import runs, safety
-from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
-from cpp_portal.admin_confirm import action_confirmation_page
+from cleaner import findings, runs, safety
+from cleaner.models import CleanupItem, CleanupRun, CleanupTarget, Finding
+from cpp_portal.admin_confirm import action_confirmation_page, action_confirmed
 from cpp_portal.read_only_admin import ReadOnlyAdminMixin, ReadOnlyInline
-from workshops.sandbox.admin import sandbox_account_actions_add
+from workshops.sandbox.admin import sandbox_account_actions_add, sandbox_account_inlines_add
 
 
 class CleanupTargetInline(ReadOnlyInline):
@@ -31,6 +31,7 @@ class CleanupTargetInline(ReadOnlyInline):
         "left",
         "protected",
         "skipped",
+        "held",
         "last_error",
         "started_at",
         "finished_at",
@@ -127,3 +128,60 @@ def start_cleanup(modeladmin, request, queryset):
 
 
 sandbox_account_actions_add(start_dry_run_cleanup, start_cleanup)
+
+
+# --- What the detector found ----------------------------------------------------------------------
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What accounts still held after a clean sweep; an SA dismisses what is harmless (or cleans again)."""
+
+    list_display = ("account_id", "region", "source", "resource_type", "identifier", "detail", "status", "run")
+    list_filter = ("status", "source")
+    search_fields = ("account_id", "identifier", "resource_type")
+    list_select_related = ("run",)
+    readonly_fields = (*list_display, "found_at", "decided_by", "decided_at")
+    fields = readonly_fields
+    actions = ["dismiss"]
+
+    def has_dismiss_permission(self, request) -> bool:
+        return roles.is_solutions_architect(request.user) and request.user.has_perm("workshops.change_sandboxaccount")
+
+    @admin.action(permissions=["dismiss"], description=_("Dismiss: harmless, the account may go back to the pool"))
+    def dismiss(self, request, queryset):
+        chosen = list(queryset.filter(status=Finding.Status.OPEN).order_by("account_id", "identifier"))
+        if not chosen:
+            self.message_user(request, gettext("None of these findings is open."), messages.WARNING)
+            return None
+        if not action_confirmed(request):
+            return action_confirmation_page(
+                self,
+                request,
+                title=gettext("Dismiss these findings: are you sure?"),
+                question=gettext("Is each of these harmless, so its account may go back to the pool?"),
+                consequences=gettext(
+                    "An account with nothing else open and a clean last sweep goes back to the pool, "
+                    "with whatever these are still in it. To delete them, clean the account again instead."
+                ),
+                items=[{"object": f, "status": f.get_source_display(), "warning": f.detail} for f in chosen],
+                confirm_label=gettext("Dismiss: yes, I’m sure"),
+                action_name="dismiss",
+            )
+        dismissed, returned = findings.findings_dismiss(finding_pks=[f.pk for f in chosen], actor=request.user)
+        text = gettext("%(count)s findings dismissed.") % {"count": dismissed}
+        if returned:
+            text += " " + gettext("Back in the pool: %(accounts)s.") % {"accounts": ", ".join(returned)}
+        self.message_user(request, text, messages.SUCCESS)
+        return None
+
+
+class FindingInline(ReadOnlyInline):
+    model = Finding
+    fields = ("region", "source", "resource_type", "identifier", "detail", "status", "run", "found_at")
+    readonly_fields = fields
+    ordering = ("-found_at",)
+    verbose_name_plural = _("found by the detector after a cleanup")
+
+
+sandbox_account_inlines_add(FindingInline)

@@ -100,7 +100,9 @@ def names_in(arn: str) -> set[str]:
     resource = arn.split(":", 5)[-1]
     found = {arn, resource}
     for separator in ("/", ":"):
-        found.update(part for part in resource.split(separator) if part)
+        parts = [part for part in resource.split(separator) if part]
+        # The first part of "instance/i-1" names the type, not the thing: "instance" matches nothing.
+        found.update(parts[1:] if len(parts) > 1 else ())
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from cleaner.models import CleanupItem, CleanupRun, CleanupTarget
+from cleaner.models import CleanupItem, CleanupRun, CleanupTarget, Finding
 
 COUNTERS = ("found", "deleted", "failed", "left", "protected", "skipped", "held")
 PROBLEMS_SHOWN = 200
@@ -59,7 +59,7 @@ def cleanup_run_progress(run: CleanupRun) -> dict:
 
 def _account_status(statuses: set[str]) -> str:
     S = CleanupTarget.Status
-    for status in (S.RUNNING, S.QUEUED, S.ERROR, S.DIRTY):
+    for status in (S.RUNNING, S.QUEUED, S.ERROR, S.DIRTY, S.WAITING):
         if status in statuses:
             return status
     return S.CLEAN
@@ -69,3 +69,22 @@ def cleanup_run_problems(run: CleanupRun) -> QuerySet[CleanupItem]:
     """What a finished run left behind (with why), or what is failing while it runs."""
     action = CleanupItem.Action.LEFT if run.is_finished else CleanupItem.Action.FAILED
     return run.items.filter(action=action).order_by("-at", "-pk")[:PROBLEMS_SHOWN]
+
+
+def cleanup_run_kept(run: CleanupRun) -> QuerySet[CleanupItem]:
+    """What the run kept on purpose, apart from the rest, each with why (the access role, AWS's own …)."""
+    return run.items.filter(action=CleanupItem.Action.PROTECTED).order_by("account_id", "region", "resource_type")[
+        :PROBLEMS_SHOWN
+    ]
+
+
+def cleanup_run_held(run: CleanupRun) -> QuerySet[CleanupItem]:
+    """What AWS will not delete before a date, with that date."""
+    return run.items.filter(action=CleanupItem.Action.NOT_YET).order_by("account_id", "region", "resource_type")[
+        :PROBLEMS_SHOWN
+    ]
+
+
+def cleanup_run_findings(run: CleanupRun) -> QuerySet[Finding]:
+    """What the detector saw in the run's accounts that no type of the cleaner knows."""
+    return run.findings.order_by("account_id", "region", "resource_type", "identifier")[:PROBLEMS_SHOWN]

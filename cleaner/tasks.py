@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from cleaner import runs
+from cleaner import findings, runs
 
 log = logging.getLogger(__name__)
 BUSY_RETRIES = 60
@@ -57,3 +57,11 @@ def tend_cleanups() -> None:
         sweep_target.delay(target_id)
     if run is not None:
         log.info("cleanup run %s retries %s waiting accounts", run.pk, run.accounts.count())
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def check_cost_leftovers() -> None:
+    """For beat, daily after the bill is read: services still billing after a clean sweep become findings."""
+    found = findings.cost_leftovers_check()
+    if found:
+        log.warning("cost leftovers: %s services still billing after a clean sweep", found)

@@ -14,7 +14,14 @@ from django.views.decorators.http import require_GET
 
 from accounts import roles
 from cleaner.models import CleanupRun
-from cleaner.selectors import cleanup_run_problems, cleanup_run_progress, cleanup_runs_recent
+from cleaner.selectors import (
+    cleanup_run_findings,
+    cleanup_run_held,
+    cleanup_run_kept,
+    cleanup_run_problems,
+    cleanup_run_progress,
+    cleanup_runs_recent,
+)
 
 POLL_MILLISECONDS = 2000
 
@@ -44,6 +51,9 @@ def run_detail(request, run_id: int):
             "run": run,
             "progress": cleanup_run_progress(run),
             "problems": cleanup_run_problems(run),
+            "kept": cleanup_run_kept(run),
+            "held": cleanup_run_held(run),
+            "findings": cleanup_run_findings(run),
             "poll_milliseconds": POLL_MILLISECONDS,
         },
     )

@@ -81,6 +81,12 @@ app.conf.update(
             "schedule": crontab(hour=5, minute=15),
             "options": {"expires": 6 * 3600},
         },
+        # After the bill is read: a service still billing the day after a clean sweep is a leftover.
+        "cost-leftovers": {
+            "task": "cleaner.tasks.check_cost_leftovers",
+            "schedule": crontab(hour=6, minute=15),
+            "options": {"expires": 6 * 3600},
+        },
     },
 )
 app.autodiscover_tasks()

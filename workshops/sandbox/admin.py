@@ -321,3 +321,11 @@ def sandbox_account_actions_add(*actions) -> None:
         *SandboxAccountAdmin.actions,
         *(a for a in actions if a not in SandboxAccountAdmin.actions),
     ]
+
+
+def sandbox_account_inlines_add(*inlines) -> None:
+    """Show more on an account's page: other apps add their records of it (the cleaner its findings)."""
+    SandboxAccountAdmin.inlines = [
+        *SandboxAccountAdmin.inlines,
+        *(i for i in inlines if i not in SandboxAccountAdmin.inlines),
+    ]
