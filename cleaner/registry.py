@@ -60,6 +60,9 @@ class Resource:
     # distributions: a quarter of an hour; most things: seconds). Dependants wait, re-listing, at
     # most this long within one scan before they are left to the next.
     gone_within: ClassVar[float] = 30.0
+    # A global listing whose items each live in one region (S3's buckets, in Item.extra["region"]):
+    # a run confined to some regions still sweeps those of its regions, and nothing else global.
+    regional_items: ClassVar[bool] = False
 
     def __init__(self, context: SweepContext):
         self.context = context

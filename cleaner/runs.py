@@ -210,7 +210,7 @@ def _target_specs(run: CleanupRun, account: SandboxAccount, types) -> list[Clean
     refusal = safety.account_still_sweepable(account, dry_run=run.dry_run)
     if refusal:
         return [target(WHOLE_ACCOUNT, Status.ERROR, refusal)]
-    targets = [target(GLOBAL)] if any(t.is_global for t in types) else []
+    targets = [target(GLOBAL)] if any(t.is_global for t in global_types(run, types)) else []
     if any(not t.is_global for t in types):
         try:
             enabled = safety.enabled_regions(account.aws_account_id)
@@ -223,6 +223,12 @@ def _target_specs(run: CleanupRun, account: SandboxAccount, types) -> list[Clean
             else:
                 targets.append(target(region, Status.SKIPPED, "This region is not enabled in the account."))
     return targets
+
+
+def global_types(run: CleanupRun, types) -> list:
+    """The account-wide types a run sweeps: all of them, or, confined to regions, only those whose
+    items live in a region (buckets); IAM and the like belong to no region, so to no such run."""
+    return [t for t in types if t.is_global and (not run.regions or t.regional_items)]
 
 
 def cleanup_run_fan_out(*, run_id: int) -> list[int]:
@@ -386,7 +392,8 @@ def cleanup_target_claim(*, target_id: int) -> SweepJob | str | None:
         _target_close(target, Status.ERROR, error=refusal)
         return None
     is_global = target.region == GLOBAL
-    types = [t for t in engine.resource_types(run.services) if t.is_global == is_global]
+    types = engine.resource_types(run.services)
+    types = global_types(run, types) if is_global else [t for t in types if not t.is_global]
     options = {
         "dry_run": run.dry_run,
         "filters": safety.Filters.of_run(run),

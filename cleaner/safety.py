@@ -114,12 +114,67 @@ def accounts_check(account_ids: Iterable[str], *, dry_run: bool) -> list[Sandbox
 
 
 def account_still_sweepable(account: SandboxAccount, *, dry_run: bool) -> str:
-    """Why a queued target's account may no longer be swept ("" when it may): checked again at sweep time."""
+    """Why a queued target's account may no longer be swept ("" when it may): checked again at sweep time.
+
+    Besides the pool's own record, AWS is asked where the account is now: the pool follows the
+    sandbox OU only at its hourly sync, and an account moved out of it in between (handed to a
+    team, say) must not be wiped on the strength of an hour-old list.
+    """
     try:
         accounts_check([account.aws_account_id], dry_run=dry_run)
     except SafetyError as refused:
         return str(refused)
-    return ""
+    return outside_sandbox_ou(account.aws_account_id)
+
+
+_OU_TTL_SECONDS = 60.0
+_ou_lock = threading.Lock()
+_ou_answers: dict[str, tuple[float, str]] = {}
+
+
+def outside_sandbox_ou(account_id: str) -> str:
+    """Why the account is not under the sandbox OU in AWS Organizations now ("" when it is).
+
+    Asked of the management account, walking up from the account to the root (the OU may nest);
+    kept a minute, as every target of an account asks at its start. Without CPP_SANDBOX_OU_ID no
+    pool can be synced at all, so there is nothing to check against.
+    """
+    ou_id = settings.CPP_SANDBOX_OU_ID
+    if not ou_id:
+        return ""
+    now = time.monotonic()
+    with _ou_lock:
+        cached = _ou_answers.get(account_id)
+    if cached and cached[0] > now:
+        return cached[1]
+    try:
+        organizations = aws.hub_client("organizations")
+        child, ancestors = account_id, []
+        for _depth in range(8):  # AWS nests OUs at most five deep under the root
+            parent = organizations.list_parents(ChildId=child)["Parents"][0]
+            ancestors.append(parent["Id"])
+            if parent["Type"] == "ROOT" or parent["Id"] == ou_id:
+                break
+            child = parent["Id"]
+    except (ClientError, BotoCoreError) as error:
+        return _("Could not ask AWS Organizations where %(id)s is (%(error)s): not swept.") % {
+            "id": account_id,
+            "error": error,
+        }
+    why = (
+        ""
+        if ou_id in ancestors
+        else _("%(id)s is no longer in the sandbox OU %(ou)s in AWS Organizations: not swept.")
+        % {"id": account_id, "ou": ou_id}
+    )
+    with _ou_lock:
+        _ou_answers[account_id] = (now + _OU_TTL_SECONDS, why)
+    return why
+
+
+def forget_sandbox_ou_answers() -> None:
+    with _ou_lock:
+        _ou_answers.clear()
 
 
 # --- Regions and services --------------------------------------------------------------------------
@@ -258,10 +313,13 @@ class Filters:
     name_patterns: tuple[str, ...] = ()
     keep_name_patterns: tuple[str, ...] = ()
     min_age: timedelta | None = None
+    # A run confined to regions: a global type's items of other regions (buckets) are not its business.
+    regions: tuple[str, ...] = ()
 
     @classmethod
     def of_run(cls, run) -> Filters:
         return cls(
+            regions=tuple(run.regions),
             keep_tags=dict(run.keep_tags),
             only_tags=dict(run.only_tags),
             name_patterns=tuple(run.name_patterns),
@@ -271,6 +329,9 @@ class Filters:
 
     def reason_to_skip(self, item: Item, now: datetime) -> str:
         """Why the filters leave `item` alone ("" when they let it be deleted)."""
+        region = item.extra.get("region") if isinstance(item.extra, dict) else None
+        if self.regions and region and region not in self.regions:
+            return _("in %(region)s, outside this run's regions") % {"region": region}
         for key, value in self.keep_tags.items():
             if key in item.tags and value in ("*", item.tags[key]):
                 return _("kept by tag %(key)s=%(value)s") % {"key": key, "value": item.tags[key]}

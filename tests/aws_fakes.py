@@ -33,6 +33,7 @@ from botocore.awsrequest import AWSResponse
 from django.test import override_settings
 from moto import mock_aws
 
+from cleaner.safety import forget_sandbox_ou_answers
 from cpp_portal.aws import forget_clients, hub_client, member_client
 
 # Enough for workshops in tests: attendee policies and a permissions boundary that really exist.
@@ -62,6 +63,7 @@ def fake_aws(
     saved_endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)
     moto.iam.models.aws_managed_policies_data = _managed_policies_data(tuple(managed_policies))
     forget_clients()
+    forget_sandbox_ou_answers()
     try:
         # In-process moto intercepts the real AWS hostnames: no endpoint override may leak in.
         with override_settings(AWS_ENDPOINT_URL=""), mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
@@ -97,7 +99,8 @@ class FakeOrganization:
             self._created += 1
             name = f"{prefix}-{self._created:03d}"
             email = f"aws+{name}@cpp.example.com"
-            made.append((self.account(name, email=email), name, email))
+            # Where the pool lives: the cleaner checks it in AWS before it sweeps.
+            made.append((self.account(name, self.sandbox_ou or None, email=email), name, email))
         if not pool:
             return [account_id for account_id, _name, _email in made]
         return SandboxAccount.objects.bulk_create(

@@ -28,6 +28,8 @@ def _code(error: ClientError) -> str:
 
 @resource("s3.bucket", is_global=True)
 class Bucket(Resource):
+    regional_items = True
+
     def list(self) -> Iterator[Item]:
         for page in self.client.get_paginator("list_buckets").paginate():
             for bucket in page["Buckets"]:
