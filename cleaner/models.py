@@ -22,6 +22,7 @@ class CleanupRun(models.Model):
         COMMAND = "command", _("clean_accounts command")
         ADMIN = "admin", _("Admin action")
         RETRY = "retry", _("Automatic retry")
+        FULL_SWEEP = "full_sweep", _("Scheduled full sweep")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -50,6 +51,10 @@ class CleanupRun(models.Model):
     accounts = models.ManyToManyField(SandboxAccount, verbose_name=_("accounts"), related_name="cleanup_runs")
     # Empty: every region enabled in the account, every service the cleaner knows.
     regions = models.JSONField(_("regions"), default=list, blank=True)
+    # Not a filter: the regions the guardrails allowed while the accounts were in use, so the only
+    # ones attendees could have used (plus us-east-1, home of the global services). Empty: every
+    # enabled region. A scheduled full sweep covers every region now and then all the same.
+    scope_regions = models.JSONField(_("regions in scope"), default=list, blank=True)
     services = models.JSONField(_("services"), default=list, blank=True)
     # Item filters (cleaner.safety.Filters): tags as {key: value or "*"}, names as fnmatch patterns.
     keep_tags = models.JSONField(_("keep items tagged"), default=dict, blank=True)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,7 +33,7 @@ from cleaner.context import GLOBAL_REGION, SweepContext
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cleaner.registry import Item
 from cleaner.selectors import COUNTERS
-from workshops.models import SandboxAccount, SandboxAccountState, Workshop
+from workshops.models import SandboxAccount, Workshop
 from workshops.sandbox import accounts as sandbox_accounts
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,6 @@ FLUSH_ROWS = 200
 FLUSH_SECONDS = 1.0
 # An account-wide problem (refused, regions unreadable) is reported on a target of this region.
 WHOLE_ACCOUNT = "*"
-# How long a failed account waits in cleaning before the next automatic attempt.
-RETRY_AFTER = timedelta(minutes=30)
 FIRST_SIGHT = (Action.FOUND, Action.WOULD_DELETE, Action.PROTECTED, Action.SKIPPED_BY_FILTER)
 
 
@@ -76,6 +74,7 @@ def cleanup_run_create(
     keep_name_patterns: Iterable[str] = (),
     min_age_hours: int | None = None,
     budget_seconds: int = DEFAULT_BUDGET_SECONDS,
+    scope_regions: Iterable[str] = (),
     queue_it: bool = True,
 ) -> CleanupRun:
     """Check a run in full (SafetyError names every problem, and nothing is stored), store it, queue it."""
@@ -102,6 +101,7 @@ def cleanup_run_create(
             workshop=workshop,
             dry_run=dry_run,
             regions=regions,
+            scope_regions=sorted(set(scope_regions)),
             services=services,
             keep_tags=keep_tags or {},
             only_tags=only_tags or {},
@@ -125,70 +125,6 @@ def sandbox_accounts_start_cleanup(*, account_pks: Iterable[int], dry_run: bool,
     return cleanup_run_create(
         account_ids=list(ids), trigger=CleanupRun.Trigger.ADMIN, requested_by=actor, dry_run=dry_run
     )
-
-
-def _accounts_of_real_runs(**run_filters):
-    # Through the link table: a subquery without NULLs (NOT IN with a NULL would exclude everything).
-    links = CleanupRun.accounts.through.objects.filter(cleanuprun__dry_run=False)
-    return links.filter(**{f"cleanuprun__{name}": value for name, value in run_filters.items()}).values(
-        "sandboxaccount_id"
-    )
-
-
-def _accounts_in_active_real_runs():
-    return _accounts_of_real_runs(status__in=[CleanupRun.Status.QUEUED, CleanupRun.Status.RUNNING])
-
-
-def _start_for_waiting(accounts: list[SandboxAccount], *, trigger: str, workshop=None) -> CleanupRun | None:
-    allowed = []
-    for account in accounts:
-        refusal = safety.account_still_sweepable(account, dry_run=False)
-        if refusal:
-            log.error("sandbox account %s not cleaned: %s", account.aws_account_id, refusal)
-        else:
-            allowed.append(account.aws_account_id)
-    if not allowed:
-        return None
-    return cleanup_run_create(account_ids=allowed, trigger=trigger, workshop=workshop, dry_run=False)
-
-
-@transaction.atomic(durable=True)
-def workshop_cleanup_start(*, workshop_id: int) -> tuple[CleanupRun | None, int]:
-    """Clean a closed workshop's accounts that wait in cleaning; (the run or None, accounts still being revoked)."""
-    workshop = Workshop.objects.get(pk=workshop_id)
-    # Locked: two deliveries of the close task must not both start a run for the same accounts.
-    waiting = list(
-        SandboxAccount.objects.select_for_update()
-        .filter(workshop=workshop, state=SandboxAccountState.CLEANING)
-        .exclude(pk__in=_accounts_in_active_real_runs())
-        .order_by("aws_account_id")
-    )
-    revoking = SandboxAccount.objects.filter(
-        workshop=workshop, state__in=[SandboxAccountState.IN_USE, SandboxAccountState.ASSIGNED]
-    ).count()
-    run = _start_for_waiting(waiting, trigger=CleanupRun.Trigger.CLOSE, workshop=workshop) if waiting else None
-    return run, revoking
-
-
-@transaction.atomic(durable=True)
-def cleanup_runs_tend(*, now: datetime | None = None) -> tuple[list[int], CleanupRun | None]:
-    """What a beat task looks after: (targets whose sweep was lost, to queue again; a retry run or None)."""
-    now = now or timezone.now()
-    stalled = CleanupTarget.objects.filter(run__status=CleanupRun.Status.RUNNING).filter(
-        Q(status=Status.QUEUED, run__started_at__lt=now - 3 * LEASE) | Q(status=Status.RUNNING, claimed_until__lt=now)
-    )
-    recently_tried = _accounts_of_real_runs(finished_at__gt=now - RETRY_AFTER)
-    waiting = list(
-        SandboxAccount.objects.select_for_update()
-        .filter(state=SandboxAccountState.CLEANING)
-        .exclude(pk__in=_accounts_in_active_real_runs())
-        .exclude(pk__in=recently_tried)
-        # An SA decides about those first: sweeping again cannot remove what the cleaner does not know.
-        .exclude(pk__in=findings.accounts_with_open_findings())
-        .order_by("aws_account_id")
-    )
-    run = _start_for_waiting(waiting, trigger=CleanupRun.Trigger.RETRY) if waiting else None
-    return list(stalled.values_list("pk", flat=True)), run
 
 
 # --- Fan-out -------------------------------------------------------------------------------------
@@ -217,6 +153,9 @@ def _target_specs(run: CleanupRun, account: SandboxAccount, types) -> list[Clean
         except (ClientError, BotoCoreError) as error:
             why = f"Could not list the account's regions: {engine.describe_error(error)}"
             return [target(WHOLE_ACCOUNT, Status.ERROR, why)]
+        if not run.regions and run.scope_regions:
+            # The guardrails kept attendees out of the rest: nothing of theirs can be there.
+            enabled = [r for r in enabled if r in run.scope_regions]
         for region in run.regions or enabled:
             if region in enabled:
                 targets.append(target(region))

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from cleaner import findings, runs
+from cleaner import findings, runs, schedule
 
 log = logging.getLogger(__name__)
 BUSY_RETRIES = 60
@@ -39,7 +39,7 @@ def sweep_target(self, target_id: int) -> None:
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=12)
 def clean_closed_workshop(self, workshop_id: int) -> None:
-    run, revoking = runs.workshop_cleanup_start(workshop_id=workshop_id)
+    run, revoking = schedule.workshop_cleanup_start(workshop_id=workshop_id)
     if run is not None:
         log.info("workshop %s closed: cleanup run %s started", workshop_id, run.pk)
     if revoking and self.request.retries < self.max_retries:
@@ -52,7 +52,7 @@ def clean_closed_workshop(self, workshop_id: int) -> None:
 @shared_task(acks_late=True)
 def tend_cleanups() -> None:
     """For beat, every few minutes: requeue lost sweeps, retry accounts whose cleanup failed."""
-    stalled, run = runs.cleanup_runs_tend()
+    stalled, run = schedule.cleanup_runs_tend()
     for target_id in stalled:
         sweep_target.delay(target_id)
     if run is not None:
@@ -65,3 +65,11 @@ def check_cost_leftovers() -> None:
     found = findings.cost_leftovers_check()
     if found:
         log.warning("cost leftovers: %s services still billing after a clean sweep", found)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=8)
+def start_full_sweeps() -> None:
+    """For beat, nightly: a few idle accounts get a sweep of every enabled region (the rest is scoped)."""
+    run = schedule.cleanup_full_sweeps_start()
+    if run is not None:
+        log.info("full sweep run %s for %s idle accounts", run.pk, run.accounts.count())

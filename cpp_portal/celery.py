@@ -82,6 +82,13 @@ app.conf.update(
             "options": {"expires": 6 * 3600},
         },
         # After the bill is read: a service still billing the day after a clean sweep is a leftover.
+        # Cleanups after a workshop sweep only the regions its guardrails allowed; this sweeps every
+        # enabled region of a few idle accounts a night, so each gets a full sweep about weekly.
+        "full-sweeps": {
+            "task": "cleaner.tasks.start_full_sweeps",
+            "schedule": crontab(hour=1, minute=45),
+            "options": {"expires": 3 * 3600},
+        },
         "cost-leftovers": {
             "task": "cleaner.tasks.check_cost_leftovers",
             "schedule": crontab(hour=6, minute=15),

@@ -422,6 +422,7 @@ from workshops.sandbox.models import (  # noqa: E402, F401
     Credential,
     CredentialStatus,
     CredentialView,
+    RegionsAllowed,
     SandboxAccount,
     SandboxAccountState,
     SpendRead,

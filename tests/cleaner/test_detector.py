@@ -121,9 +121,9 @@ def test_a_run_reports_an_uncovered_resource_and_keeps_the_account_out_of_the_po
     assert DetectorCheck.objects.filter(run=run).count() == 2  # once per account
 
     # The automatic retry leaves it to an SA: sweeping again cannot delete what no type knows.
-    from cleaner import runs
+    from cleaner import schedule
 
-    _stalled, retry = runs.cleanup_runs_tend(now=timezone.now() + timedelta(hours=1))
+    _stalled, retry = schedule.cleanup_runs_tend(now=timezone.now() + timedelta(hours=1))
     assert retry is None
 
 

@@ -11,7 +11,7 @@ from celery.exceptions import Retry
 from django.urls import reverse
 from django.utils import timezone
 
-from cleaner import runs, safety, tasks
+from cleaner import runs, safety, schedule, tasks
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cpp_portal.celery import CLEANER_QUEUE
 from tests.aws_fakes import close, side_effects_run, start, workshop_with_attendees
@@ -68,7 +68,8 @@ def test_targets_are_one_global_and_one_per_region_enabled_in_the_account(pool, 
 def test_a_region_asked_for_but_not_enabled_is_skipped_and_said_so(pool, few_regions):
     run = new_run(pool[:1], regions=["eu-west-1", "eu-central-1"])
 
-    assert len(runs.cleanup_run_fan_out(run_id=run.pk)) == 2  # global and eu-west-1
+    # eu-west-1 only: a run confined to regions sweeps no account-wide type but buckets (none here).
+    assert len(runs.cleanup_run_fan_out(run_id=run.pk)) == 1
     skipped = run.targets.get(region="eu-central-1")
     assert skipped.status == Status.SKIPPED and "not enabled" in skipped.last_error
 
@@ -254,7 +255,7 @@ def test_the_close_task_cleans_what_is_revoked_and_comes_back_for_the_rest(pool)
     run = CleanupRun.objects.get()  # once: the second call found the account already in a run
     assert list(run.accounts.all()) == [revoked] and run.trigger == CleanupRun.Trigger.CLOSE
     SandboxAccount.objects.filter(pk=revoking.pk).update(state=SandboxAccountState.CLEANING)
-    second, still_revoking = runs.workshop_cleanup_start(workshop_id=workshop.pk)
+    second, still_revoking = schedule.workshop_cleanup_start(workshop_id=workshop.pk)
     assert list(second.accounts.all()) == [revoking] and still_revoking == 0
 
 
@@ -262,7 +263,7 @@ def test_tend_requeues_lost_sweeps_and_retries_failed_accounts_after_a_pause(poo
     run = new_run(pool[:1], regions=["eu-west-1"])
     runs.cleanup_run_fan_out(run_id=run.pk)
     CleanupRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))
-    lost, _retry = runs.cleanup_runs_tend()
+    lost, _retry = schedule.cleanup_runs_tend()
     assert set(lost) == set(run.targets.values_list("pk", flat=True))
     assert _retry is not None and list(_retry.accounts.all()) == [pool[1]]  # waiting, never tried
 
@@ -271,9 +272,9 @@ def test_tend_requeues_lost_sweeps_and_retries_failed_accounts_after_a_pause(poo
     run.refresh_from_db()
     assert run.status == CleanupRun.Status.DONE
     SandboxAccount.objects.filter(pk=pool[0].pk).update(state=SandboxAccountState.CLEANING, failed_cleanups=1)
-    assert runs.cleanup_runs_tend()[1] is None  # just tried: it waits RETRY_AFTER
-    later = timezone.now() + runs.RETRY_AFTER + timedelta(minutes=1)
-    assert list(runs.cleanup_runs_tend(now=later)[1].accounts.all()) == [pool[0]]
+    assert schedule.cleanup_runs_tend()[1] is None  # just tried: it waits RETRY_AFTER
+    later = timezone.now() + schedule.RETRY_AFTER + timedelta(minutes=1)
+    assert list(schedule.cleanup_runs_tend(now=later)[1].accounts.all()) == [pool[0]]
 
 
 # --- A real worker -----------------------------------------------------------------------------------

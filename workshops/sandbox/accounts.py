@@ -9,7 +9,9 @@ A workshop's round trip, and the detours::
 
     available   → assigned     publishing reserves it for the workshop's seats
     available   → in_use       a workshop that starts short of accounts takes it straight from the pool
-    available   → quarantined  a pool account's own sweep failed the third time
+    available   → quarantined  a pool account's own sweep failed the third time, or the bill shows
+                               a service still billing after its last cleanup
+    available   → cleaning     the scheduled full sweep of every enabled region takes an idle account
     assigned    → in_use       the workshop starts
     assigned    → available    the workshop is cancelled
     assigned    → cleaning     closed with its credentials revoked, never having been put in use
@@ -42,7 +44,7 @@ from workshops.models import SandboxAccountState as State
 log = logging.getLogger(__name__)
 
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
-    State.AVAILABLE: frozenset({State.ASSIGNED, State.IN_USE, State.QUARANTINED, State.RETIRED}),
+    State.AVAILABLE: frozenset({State.ASSIGNED, State.IN_USE, State.QUARANTINED, State.CLEANING, State.RETIRED}),
     State.ASSIGNED: frozenset({State.AVAILABLE, State.IN_USE, State.CLEANING, State.RETIRED}),
     State.IN_USE: frozenset({State.CLEANING, State.RETIRED}),
     State.CLEANING: frozenset({State.AVAILABLE, State.QUARANTINED, State.RETIRED}),
@@ -178,6 +180,15 @@ def sandbox_account_record_cleanup(account_pk: int, *, succeeded: bool, held: bo
             return move_one(account, to=State.QUARANTINED, failed_cleanups=account.failed_cleanups).state
     account.save(update_fields=["failed_cleanups", "updated_at"])
     return account.state
+
+
+def sandbox_accounts_to_full_sweep(accounts: QuerySet[SandboxAccount]) -> int:
+    """Idle pool accounts out of the pool for a sweep of every region; how many moved.
+
+    A reservation that got to an account first wins: the move filters on `available`, and in
+    PostgreSQL an update waiting on a reserving transaction's lock sees the row it committed.
+    """
+    return move(accounts, source=State.AVAILABLE, to=State.CLEANING)
 
 
 def sandbox_account_hold(account_pk: int, *, why: str) -> str:

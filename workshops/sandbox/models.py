@@ -212,3 +212,23 @@ class AccountFreeze(models.Model):
     @property
     def is_open(self) -> bool:
         return self.unfrozen_at is None
+
+
+class RegionsAllowed(models.Model):
+    """From `since` on, the sandbox OU's guardrails let attendees act in these regions and no other.
+
+    Written by workshops.sandbox.guardrails each time it finds or puts the policy in place with a
+    different set. The cleaner reads it to sweep only the regions attendees could have used while
+    an account was theirs; without a record for that time it sweeps every enabled region.
+    """
+
+    since = models.DateTimeField(_("since"), default=timezone.now, db_index=True)
+    regions = models.JSONField(_("regions"), default=list)
+
+    class Meta:
+        verbose_name = _("regions allowed by the guardrails")
+        verbose_name_plural = _("regions allowed by the guardrails")
+        ordering = ["-since", "-pk"]
+
+    def __str__(self):
+        return f"{self.since:%Y-%m-%d %H:%M}: {', '.join(self.regions)}"

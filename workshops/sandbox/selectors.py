@@ -1,4 +1,5 @@
-"""Reads of the sandbox side that pages and emails share: what a workshop's accounts cost."""
+"""Reads of the sandbox side that pages, emails and the cleaner share: what a workshop's accounts cost, which
+regions the guardrails allowed while it held them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from workshops.models import AccountSpend, Credential, SpendRead, Workshop
+from workshops.models import AccountSpend, Credential, RegionsAllowed, SpendRead, Workshop
 
 
 def hold_days(workshop: Workshop) -> tuple[date, date]:
@@ -94,3 +95,18 @@ def workshop_spend(workshop: Workshop) -> WorkshopSpend:
     latest = reads.first()
     spend.failed_read = latest if latest is not None and latest.error else None
     return spend
+
+
+def regions_allowed_between(start: datetime, end: datetime) -> list[str] | None:
+    """Every region the guardrails allowed at some time from `start` to `end`; None when that is not known.
+
+    Not known: no record goes back to `start` (the guardrails were never applied from the portal,
+    or not before then). The cleaner then sweeps every enabled region.
+    """
+    in_force = RegionsAllowed.objects.filter(since__lte=start).order_by("-since", "-pk").first()
+    if in_force is None:
+        return None
+    regions = set(in_force.regions)
+    for later in RegionsAllowed.objects.filter(since__gt=start, since__lte=end).values_list("regions", flat=True):
+        regions.update(later)
+    return sorted(regions)

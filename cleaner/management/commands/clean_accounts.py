@@ -42,7 +42,10 @@ class Command(BaseCommand):
             "--all-pool", action="store_true", help="Every pool account (in-use ones only in a dry run)."
         )
         parser.add_argument(
-            "--regions", default="", metavar="R1,R2", help=(
+            "--regions",
+            default="",
+            metavar="R1,R2",
+            help=(
                 "Only these regions (default: every enabled one). With it, of the account-wide services only "
                 "the buckets of these regions are swept: IAM and the like only in an unconfined run."
             ),

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cpp_portal.aws import COMMERCIAL_REGIONS, hub_client
-from workshops.models import LIVE_STAGES, Workshop
+from workshops.models import LIVE_STAGES, RegionsAllowed, Workshop
 from workshops.sandbox import sizes
 from workshops.sandbox.guardrails.documents import (
     ACCOUNT_ACTIONS,
@@ -302,7 +302,10 @@ def guardrails_apply(*, dry_run: bool = False) -> GuardrailsReport:
     """Bring the sandbox OU's guardrails in line with the workshops; a dry run only reports."""
     state = guardrails_inspect()
     report = GuardrailsReport(state=state, dry_run=dry_run)
-    if dry_run or state.in_sync:
+    if dry_run:
+        return report
+    if state.in_sync:
+        _regions_allowed_record(state.regions)
         return report
     organizations = hub_client("organizations")
     with _aws_errors(state.ou_id):
@@ -324,7 +327,15 @@ def guardrails_apply(*, dry_run: bool = False) -> GuardrailsReport:
                     organizations.attach_policy(PolicyId=policy_id, TargetId=state.ou_id)
                 report.done.append(_("attached %(name)s to %(ou)s") % {"name": policy.name, "ou": state.ou_id})
     log.info("guardrails on %s: %s (regions %s)", state.ou_id, "; ".join(report.done), ", ".join(state.regions))
+    _regions_allowed_record(state.regions)
     return report
+
+
+def _regions_allowed_record(regions: list[str]) -> None:
+    """Note the regions now in force when they differ from the last note (the cleaner's scope reads it)."""
+    last = RegionsAllowed.objects.order_by("-since", "-pk").values_list("regions", flat=True).first()
+    if last is None or sorted(last) != sorted(regions):
+        RegionsAllowed.objects.create(regions=sorted(regions))
 
 
 def guardrails_refresh_quietly() -> None:
