@@ -296,6 +296,7 @@ class _Sweep:
             resource = self.resources.get(cls.type)
         if resource is None:
             resource = cls(self.context)  # builds its client: assumes the role the first time
+            resource.time_left = self.time_left
             with self.resources_lock:
                 self.resources[cls.type] = resource
         return resource
@@ -438,7 +439,14 @@ class _Sweep:
         """
         results: queue.SimpleQueue = queue.SimpleQueue()
         pending = {cls.type: deque(deletable.get(cls.type, ())) for cls in self.types}
-        needs = {cls.type: [d for d in cls.depends_on if d in pending] for cls in self.types}
+        # Transitively: a subnet waits for a database being deleted even when no interface is listed
+        # between them yet (the types are in dependency order, so each one's needs are known first).
+        needs: dict[str, list[str]] = {}
+        for cls in self.types:
+            found = dict.fromkeys(d for d in cls.depends_on if d in pending)
+            for dependency in list(found):
+                found.update(dict.fromkeys(needs.get(dependency, ())))
+            needs[cls.type] = list(found)
         wanted_by_others = {d for names in needs.values() for d in names}
         done = {name for name, items in pending.items() if not items}
         blocked: set[str] = set()  # types still listed (or waiting themselves): dependants skip this scan

@@ -63,6 +63,10 @@ class Resource:
     # A global listing whose items each live in one region (S3's buckets, in Item.extra["region"]):
     # a run confined to some regions still sweeps those of its regions, and nothing else global.
     regional_items: ClassVar[bool] = False
+    # Its items put network interfaces in a VPC's subnets (a database, a cluster, a mount target):
+    # the VPC's own parts (after_vpc_users) wait for every such type, whichever module declares it.
+    in_vpc: ClassVar[bool] = False
+    after_vpc_users: ClassVar[bool] = False
 
     def __init__(self, context: SweepContext):
         self.context = context
@@ -73,6 +77,11 @@ class Resource:
 
     def delete(self, item: Item) -> None:
         raise NotImplementedError
+
+    def time_left(self) -> float:
+        """Seconds left of the sweep's wait budget: a long delete (emptying a bucket) stops when it runs
+        out, so one item cannot hold a sweep past its budget. The engine sets it; alone: no limit."""
+        return float("inf")
 
     def prepare(self, item: Item) -> None:
         """Make an item deletable (switch off deletion protection, empty it …); default: nothing."""
@@ -262,6 +271,10 @@ def discover() -> dict[str, type[Resource]]:
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{module.name}")
+    users = sorted(t.type for t in REGISTRY.values() if t.in_vpc)
+    for cls in REGISTRY.values():
+        if cls.after_vpc_users:
+            cls.depends_on = tuple(dict.fromkeys((*cls.depends_on, *(u for u in users if u != cls.type))))
     unknown = {dep for cls in REGISTRY.values() for dep in cls.depends_on if dep not in REGISTRY}
     if unknown:
         raise ValueError(f"depends_on names unknown resource types: {', '.join(sorted(unknown))}")

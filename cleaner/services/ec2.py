@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from cleaner.registry import Item, Resource, resource, tags_of
+from cleaner.registry import Item, NotYet, Resource, resource, tags_of
 
 # Instances in these states are gone or on their way: terminating them again would only cost a call.
 GONE_INSTANCE_STATES = ("shutting-down", "terminated")
@@ -194,12 +194,34 @@ class Image(Resource):
             )
 
     def prepare(self, item: Item) -> None:
-        # "enabled" or "enabled-with-cooldown"; "disabled-until …" is already off.
-        if item.extra.get("deregistration_protection", "").startswith("enabled"):
+        # "enabled", "enabled-with-cooldown" or "disabled-until <time>" (AWS's spelling). Switched off
+        # with a cooldown, an image stays protected 24 hours more: held until then, not a failure.
+        protection = item.extra.get("deregistration_protection") or ""
+        if protection.startswith("enabled"):
             self.client.disable_image_deregistration_protection(ImageId=item.id)
+            if protection == "enabled-with-cooldown":
+                raise NotYet(datetime.now(UTC) + COOLDOWN, "AMI deregistration protection's cooldown")
+        until = _disabled_until(protection)
+        if until and until > datetime.now(UTC):
+            raise NotYet(until, "AMI deregistration protection's cooldown")
 
     def delete(self, item: Item) -> None:
         self.client.deregister_image(ImageId=item.id)
+
+
+# How long an image switched off "with cooldown" stays protected (AWS: 24 hours).
+COOLDOWN = timedelta(hours=24)
+
+
+def _disabled_until(protection: str) -> datetime | None:
+    if not protection.startswith("disabled-until"):
+        return None
+    text = protection.removeprefix("disabled-until").strip()
+    try:
+        until = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return until if until.tzinfo else until.replace(tzinfo=UTC)
 
 
 @resource("ec2.snapshot", depends_on=["ec2.image"])

@@ -1,8 +1,9 @@
 """KMS: aliases, then customer-managed keys.
 
 A key cannot be deleted at once: it is scheduled for deletion after the shortest window AWS
-allows (7 days), during which it is unusable and costs nothing; a key pending deletion is
-therefore treated as gone. AWS-managed keys and their aliases (alias/aws/…) are AWS's.
+allows (7 days), during which it is unusable and costs nothing. A key pending deletion is
+therefore not a reason to keep the account out of the pool: it is reported as kept, with the date
+AWS deletes it. AWS-managed keys and their aliases (alias/aws/…) are AWS's.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ class Key(Resource):
             for listed in page["Keys"]:
                 key = self.client.describe_key(KeyId=listed["KeyId"])["KeyMetadata"]
                 if key.get("KeyState") in GONE_STATES:
+                    deletion = key.get("DeletionDate")
+                    when = f"{deletion:%Y-%m-%d}" if deletion else "?"
+                    yield Item(
+                        id=key["KeyId"],
+                        name=key.get("Description", ""),
+                        created=key.get("CreationDate"),
+                        protected=f"pending deletion: AWS deletes it on {when}, no sooner",
+                    )
                     continue
                 customer = key.get("KeyManager") == "CUSTOMER"
                 # AWS-managed keys refuse ListResourceTags to the account, and are not ours anyway.

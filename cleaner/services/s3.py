@@ -1,5 +1,9 @@
 """S3: buckets, emptied of every object version, delete marker and unfinished upload first.
 
+Object Lock: a legal hold is lifted (the access role may), governance-mode retention is bypassed,
+and compliance-mode retention cannot be shortened by anyone: such a bucket is held (NotYet) until
+its last object's retain-until date, never counted as a failure.
+
 Buckets are listed once per account (ListBuckets is global) and each is emptied and deleted
 through a client in its own region. Emptying goes in batches of 1,000 keys, the most one
 DeleteObjects call takes, inside delete(): the engine deletes several items at once, so one big
@@ -10,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from itertools import chain
 
 from botocore.exceptions import ClientError
 
-from cleaner.registry import Item, Resource, resource, tags_of
+from cleaner.registry import Item, NotYet, Resource, resource, tags_of
 
 # The most keys one DeleteObjects call takes.
 BATCH_SIZE = 1000
@@ -96,8 +101,8 @@ class Bucket(Resource):
         than it empties is left for delete_bucket to refuse and the next pass to retry.
         """
         for _round in range(_MAX_ROUNDS):
-            if not self._empty_round(s3, name):
-                return
+            if self.time_left() <= 0 or not self._empty_round(s3, name):
+                return  # out of budget: delete_bucket says BucketNotEmpty, the report says why
 
     def _empty_round(self, s3, name: str) -> int:
         deleted = 0
@@ -106,6 +111,8 @@ class Bucket(Resource):
             Bucket=name, PaginationConfig={"PageSize": BATCH_SIZE}
         )
         for page in pages:
+            if self.time_left() <= 0:
+                break
             for entry in chain(page.get("Versions") or (), page.get("DeleteMarkers") or ()):
                 batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
                 if len(batch) == BATCH_SIZE:
@@ -127,10 +134,53 @@ class Bucket(Resource):
         )
         errors = answer.get("Errors") or ()
         if errors:
-            # Raised as the AWS error it is (AccessDenied under a compliance-mode lock, say).
+            errors = self._unlock_and_retry(s3, name, errors, keys)
+        if errors:
+            # Raised as the AWS error it is (AccessDenied on a bucket policy's Deny, say).
             first = errors[0]
             message = f"{len(errors)} of {len(keys)} objects in {name} were not deleted, e.g. {first.get('Key')}: "
             raise ClientError(
                 {"Error": {"Code": first.get("Code", "Error"), "Message": message + first.get("Message", "")}},
                 "DeleteObjects",
             )
+
+    def _unlock_and_retry(self, s3, name: str, errors, keys: list[dict]) -> list[dict]:
+        """Lift the legal holds on what was refused and delete it again; NotYet if compliance retention stays.
+
+        Only refused objects are looked at (two calls each), so an unlocked bucket costs nothing more.
+        """
+        retry, until = [], None
+        asked = {}
+        for key in keys:
+            asked.setdefault(key["Key"], key)
+        for error in errors:
+            # AWS names the version refused; some answers only the key: the one asked for then.
+            version = error.get("VersionId") or asked.get(error["Key"], {}).get("VersionId")
+            key = {"Key": error["Key"], **({"VersionId": version} if version else {})}
+            try:
+                hold = s3.get_object_legal_hold(Bucket=name, **key).get("LegalHold", {}).get("Status")
+            except ClientError:
+                hold = None  # no hold on it, or no Object Lock on the bucket
+            if hold == "ON":
+                s3.put_object_legal_hold(Bucket=name, **key, LegalHold={"Status": "OFF"})
+            try:
+                retention = s3.get_object_retention(Bucket=name, **key).get("Retention", {})
+            except ClientError:
+                retention = {}
+            retain_until = retention.get("RetainUntilDate")
+            if retention.get("Mode") == "COMPLIANCE" and retain_until and retain_until > datetime.now(UTC):
+                until = max(until or retain_until, retain_until)
+                continue
+            retry.append(key)
+        left = []
+        if retry:
+            again = s3.delete_objects(
+                Bucket=name,
+                Delete={"Objects": retry, "Quiet": True},
+                BypassGovernanceRetention=True,
+                ExpectedBucketOwner=self.context.account_id,
+            )
+            left = list(again.get("Errors") or ())
+        if until and not left:
+            raise NotYet(until, f"objects in {name} under compliance-mode Object Lock retention")
+        return left

@@ -50,13 +50,18 @@ class _InVpc(Resource):
 
 @resource("ec2.nat_gateway")
 class NatGateway(Resource):
+    # Deleting takes a minute or more in AWS, and its interface and address stay until it is done:
+    # a gateway on its way out is still listed, so what needs it gone waits.
+    gone_within = 300.0
+
     def list(self) -> Iterator[Item]:
         for gateway in describe(self.client, "describe_nat_gateways", "NatGateways"):
-            # Deleting takes a minute or so in AWS; a gateway on its way out counts as gone.
-            if gateway["State"] not in ("deleting", "deleted"):
-                yield tagged(gateway, "NatGatewayId", gateway.get("CreateTime"))
+            if gateway["State"] not in ("deleted", "failed"):
+                yield tagged(gateway, "NatGatewayId", gateway.get("CreateTime"), extra={"state": gateway["State"]})
 
     def delete(self, item: Item) -> None:
+        if item.extra.get("state") == "deleting":
+            return
         self.client.delete_nat_gateway(NatGatewayId=item.id)
 
 
@@ -64,10 +69,14 @@ class NatGateway(Resource):
 class VpcEndpoint(Resource):
     def list(self) -> Iterator[Item]:
         for endpoint in describe(self.client, "describe_vpc_endpoints", "VpcEndpoints"):
-            if endpoint["State"].lower() not in ("deleting", "deleted"):
-                yield tagged(endpoint, "VpcEndpointId", endpoint.get("CreationTimestamp"))
+            # Still listed while deleting: its interfaces in the subnets go only once it is gone.
+            if endpoint["State"].lower() != "deleted":
+                state = endpoint["State"].lower()
+                yield tagged(endpoint, "VpcEndpointId", endpoint.get("CreationTimestamp"), extra={"state": state})
 
     def delete(self, item: Item) -> None:
+        if item.extra.get("state") == "deleting":
+            return
         answer = self.client.delete_vpc_endpoints(VpcEndpointIds=[item.id])
         # The call succeeds even when the endpoint could not be deleted: the reason is in the answer,
         # raised as the AWS error it is (so a "NotFound" counts as already gone).
@@ -100,18 +109,16 @@ class ElasticIp(Resource):
 
 @resource("ec2.network_interface", depends_on=HOLDS_NETWORK_INTERFACES)
 class NetworkInterface(Resource):
+    after_vpc_users = True
     # The interfaces that instances, NAT gateways, endpoints, load balancers, functions, databases
     # and clusters own go with them; what is left afterwards is someone's own interface. Subnets,
     # security groups and VPCs come after interfaces, so after all of these too.
 
+    # Lambda's interfaces outlive their function by up to ~20 minutes: the subnets wait that long.
+    gone_within = 120.0
+
     def list(self) -> Iterator[Item]:
         for interface in describe(self.client, "describe_network_interfaces", "NetworkInterfaces"):
-            kind = interface.get("InterfaceType", "interface")
-            protected = ""
-            if kind == _LAMBDA_INTERFACE:
-                protected = "Lambda interface: AWS removes it some time after its function is deleted"
-            elif interface.get("RequesterManaged"):
-                protected = f"managed by AWS ({kind}: {interface.get('Description', '')}): goes with its owner"
             attachment = interface.get("Attachment") or {}
             yield tagged(
                 interface,
@@ -120,11 +127,32 @@ class NetworkInterface(Resource):
                 extra={
                     "attachment": attachment.get("AttachmentId") if attachment.get("Status") == "attached" else None,
                     "primary": attachment.get("DeviceIndex") == 0,
+                    "kind": interface.get("InterfaceType", "interface"),
+                    "requester": interface.get("RequesterId", "") if interface.get("RequesterManaged") else "",
+                    "description": interface.get("Description", ""),
                 },
-                protected=protected,
             )
 
     def delete(self, item: Item) -> None:
+        if item.extra.get("kind") == _LAMBDA_INTERFACE:
+            return  # Lambda removes it itself some time after its function went; deleting it is refused
+        if item.extra.get("requester"):
+            # AWS made it for a service and deletes it with its owner. Every owner the cleaner knows is
+            # gone by now (this type waits for them): so the owner is one it does not know, and this
+            # interface, not its subnet, is what to report.
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "RequesterManagedInterface",
+                        "Message": (
+                            f"made by {item.extra['requester']} for {item.extra.get('description') or '?'} "
+                            f"({item.extra.get('kind')}); AWS deletes it with its owner, which the cleaner "
+                            "does not know: delete the owner, and this goes with it"
+                        ),
+                    }
+                },
+                "DeleteNetworkInterface",
+            )
         # A secondary interface still attached (to an instance that failed to terminate, or one
         # outside the sweep's reach) is forced off; an instance's primary one cannot be detached
         # and goes with the instance (AWS refuses the delete until then).
@@ -136,6 +164,7 @@ class NetworkInterface(Resource):
 
 @resource("ec2.security_group", depends_on=[*HOLDS_NETWORK_INTERFACES, "ec2.network_interface"])
 class SecurityGroup(_InVpc):
+    after_vpc_users = True
     # AWS refuses to delete a group any network interface still uses.
 
     def list(self) -> Iterator[Item]:

@@ -445,7 +445,7 @@ def test_a_volume_that_goes_with_its_instance_is_not_listed(account):
     assert listed == ["vol-data", "vol-spare"]
 
 
-def test_interfaces_lambda_and_aws_services_own_are_protected_and_gone_nat_gateways_are_not_listed(account):
+def test_interfaces_aws_made_are_reported_as_the_blocker_and_nat_gateways_are_listed_until_deleted(account):
     our_types(NETWORK_MODULES)
     context = SweepContext(account, REGION)
     interfaces = REGISTRY["ec2.network_interface"](context)
@@ -457,6 +457,7 @@ def test_interfaces_lambda_and_aws_services_own_are_protected_and_gone_nat_gatew
                 "NetworkInterfaceId": "eni-nat",
                 "InterfaceType": "nat_gateway",
                 "RequesterManaged": True,
+                "RequesterId": "AROAEXAMPLE:nat",
                 "Description": "Interface for NAT Gateway nat-1",
             },
             {"NetworkInterfaceId": "eni-mine", "InterfaceType": "interface", "Status": "available"},
@@ -472,13 +473,18 @@ def test_interfaces_lambda_and_aws_services_own_are_protected_and_gone_nat_gatew
     with Stubber(interfaces.client) as stub:
         stub.add_response("describe_network_interfaces", answer)
         stub.add_response("describe_nat_gateways", gateways)
-        found = {item.id: item.protected for item in interfaces.list()}
+        found = {item.id: item for item in interfaces.list()}
         live = [item.id for item in nat_gateways.list()]
 
-    assert found["eni-lambda"].startswith("Lambda interface")
-    assert found["eni-nat"] == "managed by AWS (nat_gateway: Interface for NAT Gateway nat-1): goes with its owner"
-    assert found["eni-mine"] == ""
-    assert live == ["nat-live"]
+    assert not any(item.protected for item in found.values())  # none is kept on purpose: all must go
+    # Lambda removes its own some time after the function: never asked, the sweep waits for it.
+    interfaces.delete(found["eni-lambda"])
+    # One AWS made for a service whose owner the cleaner does not know is the blocker, said as such.
+    with pytest.raises(ClientError, match="made by .* for Interface for NAT Gateway nat-1 .nat_gateway.") as refused:
+        interfaces.delete(found["eni-nat"])
+    assert refused.value.response["Error"]["Code"] == "RequesterManagedInterface"
+    # A gateway being deleted is still there (its interface with it): what needs it gone waits.
+    assert live == ["nat-deleting", "nat-live"]
 
 
 def test_elastic_ips_are_disassociated_then_released(account):

@@ -236,7 +236,9 @@ def test_customer_keys_lose_their_aliases_then_are_scheduled_for_deletion_and_aw
     backend.create_alias(aws_key, "alias/aws/ebs")
 
     keys = {item.id: item for item in kms.Key(account).list()}
-    assert set(keys) == {key_id, aws_key}  # the key pending deletion counts as gone
+    assert set(keys) == {key_id, aws_key, gone}
+    # Pending deletion: kept, with the day AWS deletes it; never asked again, never holding the account.
+    assert keys[gone].protected.startswith("pending deletion: AWS deletes it on 20")
     assert keys[key_id].tags == {"workshop": "data-101"}
     assert sweep(account, kms) == {}
 
