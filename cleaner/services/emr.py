@@ -12,6 +12,8 @@ from cleaner.registry import Deleting, Item, Listed, Listing, resource
 # Every state but TERMINATED and TERMINATED_WITH_ERRORS: ListClusters otherwise returns two months of
 # terminated clusters on every scan.
 LIVE_STATES = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING"]
+# Job runs that keep an EMR Serverless application from stopping.
+UNFINISHED_RUNS = ["SUBMITTED", "PENDING", "SCHEDULED", "RUNNING", "QUEUED"]
 
 
 @resource("emr.cluster")
@@ -44,7 +46,6 @@ class Cluster(Listed):
 
 @resource("emr-serverless.application")
 class ServerlessApplication(Listed):
-    iam_prefix = "emr-serverless"
     gone_within = 120.0
     listing = Listing(
         operation="list_applications",
@@ -59,7 +60,13 @@ class ServerlessApplication(Listed):
     deleting = Deleting(operation="delete_application", args={"applicationId": "id"})
 
     def prepare(self, item: Item) -> None:
-        # DeleteApplication is refused unless the application is CREATED or STOPPED. Stopping takes a
-        # moment: if it is not stopped yet the delete is refused and the next scan asks again.
-        if item.extra.get("state") in {"STARTING", "STARTED"}:
-            self.client.stop_application(applicationId=item.id)
+        # DeleteApplication is refused unless the application is CREATED or STOPPED, and StopApplication
+        # unless its jobs are finished or cancelled. Both take a moment: a refused call is recorded and
+        # the next scan asks again.
+        if item.extra.get("state") not in {"STARTING", "STARTED"}:
+            return
+        runs = self.client.get_paginator("list_job_runs").paginate(applicationId=item.id, states=UNFINISHED_RUNS)
+        for page in runs:
+            for run in page["jobRuns"]:
+                self.client.cancel_job_run(applicationId=item.id, jobRunId=run["id"])
+        self.client.stop_application(applicationId=item.id)

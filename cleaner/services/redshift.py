@@ -59,7 +59,6 @@ class Snapshot(Listed):
 
 @resource("redshift-serverless.workgroup")
 class Workgroup(Listed):
-    iam_prefix = "redshift-serverless"
     gone_within = 600.0
     listing = Listing(
         operation="list_workgroups",
@@ -75,7 +74,6 @@ class Workgroup(Listed):
 
 @resource("redshift-serverless.namespace", depends_on=["redshift-serverless.workgroup"])
 class Namespace(Listed):
-    iam_prefix = "redshift-serverless"
     gone_within = 300.0
     listing = Listing(
         operation="list_namespaces",
@@ -88,3 +86,25 @@ class Namespace(Listed):
     )
     # Without finalSnapshotName no snapshot is kept.
     deleting = Deleting(operation="delete_namespace", args={"namespaceName": "id"})
+
+
+@resource("redshift-serverless.snapshot")
+class ServerlessSnapshot(Listed):
+    listing = Listing(
+        operation="list_snapshots",
+        items="snapshots",
+        id="snapshotName",
+        arn="snapshotArn",
+        created="snapshotCreateTime",
+        state="status",
+        gone=frozenset({"DELETED", "CANCELLED"}),
+        extra={"owner": "ownerAccount"},
+    )
+    deleting = Deleting(operation="delete_snapshot", args={"snapshotName": "id"})
+
+    def item(self, raw):
+        item = super().item(raw)
+        # Snapshots other accounts share with this one are theirs to delete.
+        if item is not None and item.extra.get("owner") not in (None, self.context.account_id):
+            return None
+        return item

@@ -137,9 +137,11 @@ def build_redshift(context: RecordingContext) -> dict[str, Fake]:
         Tags=[{"Key": "workshop", "Value": "analytics-101"}],
     )
     client.create_cluster_snapshot(SnapshotIdentifier="before-lab", ClusterIdentifier="warehouse")
-    workgroups, namespaces = Fake("workgroupName"), Fake("namespaceName")
+    workgroups, namespaces, snapshots = Fake("workgroupName"), Fake("namespaceName"), Fake("snapshotName")
     namespaces.add(namespaceName="lab-ns", namespaceArn="arn:ns/lab-ns", status="AVAILABLE")
     workgroups.add(workgroupName="lab-wg", workgroupArn="arn:wg/lab-wg", namespaceName="lab-ns", status="AVAILABLE")
+    snapshots.add(snapshotName="lab-snap", namespaceName="lab-ns", status="AVAILABLE", ownerAccount=context.account_id)
+    snapshots.add(snapshotName="shared", namespaceName="theirs", status="AVAILABLE", ownerAccount="999999999999")
 
     def in_use(namespace):
         return any(wg["namespaceName"] == namespace["namespaceName"] for wg in workgroups.items.values())
@@ -150,9 +152,11 @@ def build_redshift(context: RecordingContext) -> dict[str, Fake]:
             "redshift-serverless:DeleteWorkgroup": workgroups.deleter("workgroupName"),
             "redshift-serverless:ListNamespaces": namespaces.lister("namespaces"),
             "redshift-serverless:DeleteNamespace": namespaces.deleter("namespaceName", refuse=in_use),
+            "redshift-serverless:ListSnapshots": snapshots.lister("snapshots"),
+            "redshift-serverless:DeleteSnapshot": snapshots.deleter("snapshotName"),
         }
     )
-    return {"workgroups": workgroups, "namespaces": namespaces}
+    return {"workgroups": workgroups, "namespaces": namespaces, "snapshots": snapshots}
 
 
 def build_emr(context: RecordingContext) -> None:
@@ -171,6 +175,15 @@ def build_emr(context: RecordingContext) -> None:
     serverless = context.client("emr-serverless")
     started = serverless.create_application(name="spark-serverless", releaseLabel="emr-7.1.0", type="SPARK")
     serverless.start_application(applicationId=started["applicationId"])
+    # moto's job runs finish at once: a running one lives here, until cancelled.
+    runs = Fake("id")
+    runs.add(id="run-1", applicationId=started["applicationId"], state="RUNNING")
+    context.stand_ins.update(
+        {
+            "emr-serverless:ListJobRuns": runs.lister("jobRuns", match={"applicationId": "applicationId"}),
+            "emr-serverless:CancelJobRun": runs.deleter("jobRunId"),
+        }
+    )
     idle = serverless.create_application(name="idle", releaseLabel="emr-7.1.0", type="HIVE")
     serverless.stop_application(applicationId=idle["applicationId"])
 
@@ -362,6 +375,8 @@ def test_redshift_clusters_go_without_a_final_snapshot_and_namespaces_after_work
     ]
     assert_all_before(account, "DeleteWorkgroup", "DeleteNamespace")
     assert not fakes["workgroups"].items and not fakes["namespaces"].items
+    # Another account's shared snapshot is not listed, so not deleted.
+    assert list(fakes["snapshots"].items) == ["shared"]
     client = account.client("redshift")
     assert client.describe_clusters()["Clusters"] == []
     assert client.describe_cluster_snapshots(SnapshotType="manual")["Snapshots"] == []
@@ -392,7 +407,9 @@ def test_emr_clusters_lose_termination_protection_then_terminate_and_serverless_
         {"JobFlowIds": [cluster.id], "TerminationProtected": False}
     ]
     assert_all_before(account, "SetTerminationProtection", "TerminateJobFlows")
-    assert len(account.params_of("StopApplication")) == 1
+    (cancelled,) = account.params_of("CancelJobRun")
+    assert account.params_of("StopApplication") == [{"applicationId": cancelled["applicationId"]}]
+    assert_all_before(account, "CancelJobRun", "StopApplication")
     assert_all_before(account, "StopApplication", "DeleteApplication")
     assert len(account.params_of("DeleteApplication")) == 2
     # Terminated clusters stay in ListClusters, but are not asked for again.

@@ -86,6 +86,7 @@ def test_a_data_analytics_workshop_leaves_nothing_behind_in_either_region():
             assert protected == {("athena.workgroup", "primary"), ("athena.data_catalog", "AwsDataCatalog")}
             assert list(fakes[key]["athena"]["workgroups"].items) == ["primary"]
             assert not fakes[key]["redshift"]["namespaces"].items and not fakes[key]["kafka"].items
+            assert list(fakes[key]["redshift"]["snapshots"].items) == ["shared"]  # another account's
 
             # Each region's sweep called its own region, and the calls AWS needs first came first.
             (cluster,) = context.client("emr").list_clusters()["Clusters"]
