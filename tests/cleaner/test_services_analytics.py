@@ -354,6 +354,26 @@ def test_a_domain_aws_is_deleting_is_listed_but_not_deleted_again(account):
     assert "DeleteDomain" not in account.operations()
 
 
+def test_opensearch_domains_are_described_five_at_a_time(account):
+    client = account.client("opensearch")
+    for number in range(7):
+        client.create_domain(DomainName=f"lab-{number}")
+    assert len(list(opensearch.Domain(account).list())) == 7
+    assert sorted(len(p["DomainNames"]) for p in account.params_of("DescribeDomains")) == [2, 5]
+
+
+def test_opensearch_serverless_listings_follow_next_tokens(account):
+    pages = {
+        None: {"collectionSummaries": [{"id": "a1", "name": "one"}], "nextToken": "more"},
+        "more": {"collectionSummaries": [{"id": "b2", "name": "two", "status": "DELETING"}]},
+    }
+    account.stand_ins["opensearchserverless:ListCollections"] = lambda params: pages[params.get("nextToken")]
+    found = list(opensearch.Collection(account).list())
+    assert [c.name for c in found] == ["one", "two"]
+    opensearch.Collection(account).delete(found[1])  # AWS is deleting it already
+    assert "DeleteCollection" not in account.operations()
+
+
 def test_opensearch_types_carry_their_iam_prefixes():
     assert opensearch.Domain.iam_prefix == "es" and opensearch.Collection.iam_prefix == "aoss"
 
@@ -539,3 +559,12 @@ def test_dms_tasks_stop_and_go_before_instances_endpoints_and_subnet_groups(acco
     client = account.client("dms")
     assert client.describe_replication_instances()["ReplicationInstances"] == []
     assert client.describe_endpoints()["Endpoints"] == []
+
+
+def test_glue_tables_behind_a_resource_link_are_another_accounts(account):
+    link = {"Name": "shared", "TargetDatabase": {"CatalogId": "999999999999", "DatabaseName": "theirs"}}
+    account.stand_ins["glue:GetDatabases"] = {"DatabaseList": [link]}
+    assert list(glue.Table(account).list()) == []
+    assert "GetTables" not in account.operations()
+    # The link itself is the account's own, and goes.
+    assert [d.name for d in glue.Database(account).list()] == ["shared"]
