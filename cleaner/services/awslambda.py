@@ -11,9 +11,6 @@ from datetime import datetime
 
 from cleaner.registry import Item, Resource, resource
 
-# Control Tower deploys its own functions into every enrolled account; they must stay.
-CONTROL_TOWER_PREFIX = "aws-controltower-"
-
 
 def lambda_time(value: str | None) -> datetime | None:
     """Lambda's timestamps are strings ("2024-05-01T12:00:00.000+0000"), not datetimes."""
@@ -40,7 +37,8 @@ class EventSourceMapping(Resource):
                     id=mapping["UUID"],
                     name=f"{source} → {function}",
                     created=mapping.get("LastModified"),
-                    protected="Control Tower" if function.startswith(CONTROL_TOWER_PREFIX) else "",
+                    # Its tags would cost a call per mapping, and StackSets (Control Tower's too)
+                    # deploy none: without them, no mapping is protected as a StackSet's.
                 )
 
     def delete(self, item):
@@ -56,10 +54,10 @@ class Function(Resource):
                 yield Item(
                     id=name,
                     name=name,
+                    # With the stack's aws:cloudformation:stack-id: what a StackSet deployed stays.
                     tags=self.client.list_tags(Resource=function["FunctionArn"]).get("Tags", {}),
                     # Lambda keeps no creation time: the last change is the nearest it has.
                     created=lambda_time(function.get("LastModified")),
-                    protected="Control Tower" if name.startswith(CONTROL_TOWER_PREFIX) else "",
                 )
 
     def delete(self, item):
