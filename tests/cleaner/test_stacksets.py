@@ -195,10 +195,11 @@ def test_spoofs_of_control_tower_names_go_and_the_organizations_stack_and_what_i
     gone = leave_things(account, "x", {"managed-by": "ControlTower"})
     theirs = leave_things(account, "theirs", {STACK_ID_TAG: spoof["StackId"]})
 
+    protection = safety.protection(account.account_id)
     done = sweep_topic(
         {REGION: account},
         types_of(cloudformation, awslambda, logs, sns, events),
-        protection=safety.protection(account.account_id),
+        protection=protection,
     )
 
     assert done.left() == {}
@@ -212,10 +213,12 @@ def test_spoofs_of_control_tower_names_go_and_the_organizations_stack_and_what_i
         for kind, item_id, action, why in done.recorders[REGION].events
         if action == Action.PROTECTED
     }
-    assert protected == {
-        ("cloudformation.stack", org["StackId"]): "a stack of the Organization's StackSet",
-        **dict.fromkeys(kept.items(), "made by the Organization's StackSet"),
-    }
+    assert protected[("cloudformation.stack", org["StackId"])] == "a stack of the Organization's StackSet"
+    assert not set(kept.items()) & deleted
+    # What the stack made stays with it, and says why when asked on its own (a sweep without stacks).
+    left = {(cls.type, item.id): item for cls in types_of(awslambda, logs, sns, events) for item in cls(account).list()}
+    assert set(left) == set(kept.items())
+    assert {protection.reason(item) for item in left.values()} == {"made by the Organization's StackSet"}
     assert [s["StackName"] for s in stacks.describe_stacks()["Stacks"]] == [
         "StackSet-AWSControlTowerBP-BASELINE-CLOUDWATCH-7"
     ]
