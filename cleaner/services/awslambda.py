@@ -33,12 +33,15 @@ class EventSourceMapping(Resource):
                     continue
                 function = mapping.get("FunctionArn", "").rsplit(":", 1)[-1]
                 source = mapping.get("EventSourceArn", "").rsplit(":", 1)[-1]
+                # A call each, but a workshop leaves few mappings; the tags carry a stack's
+                # aws:cloudformation:stack-id, so what a StackSet deployed stays. Older mappings
+                # have no ARN, hence no tags: no such mapping is protected as a StackSet's.
+                arn = mapping.get("EventSourceMappingArn")
                 yield Item(
                     id=mapping["UUID"],
                     name=f"{source} → {function}",
+                    tags=self.client.list_tags(Resource=arn).get("Tags", {}) if arn else {},
                     created=mapping.get("LastModified"),
-                    # Its tags would cost a call per mapping, and StackSets (Control Tower's too)
-                    # deploy none: without them, no mapping is protected as a StackSet's.
                 )
 
     def delete(self, item):
@@ -67,6 +70,9 @@ class Function(Resource):
 
 @resource("lambda.layer_version")
 class LayerVersion(Resource):
+    # Layers take no tags: one a StackSet published cannot be told from an attendee's, so none
+    # is protected as a StackSet's.
+
     def list(self):
         for page in self.client.get_paginator("list_layers").paginate():
             for layer in page["Layers"]:

@@ -150,7 +150,10 @@ def _zip() -> bytes:
 
 
 def leave_things(context: RecordingContext, name: str, tags: dict[str, str]) -> dict[str, str]:
-    """A function, a log group, a topic and a rule called `name`-ish, tagged `tags`: their ids by type."""
+    """A function fed by a queue, a log group, a topic and a rule named like Control Tower's, tagged `tags`.
+
+    Their ids, by type.
+    """
     trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:*"}]}
     iam = context.client("iam")
     role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
@@ -167,6 +170,11 @@ def leave_things(context: RecordingContext, name: str, tags: dict[str, str]) -> 
     group = f"aws-controltower/CloudTrailLogs-{name}"
     context.client("logs").create_log_group(logGroupName=group, tags=tags)
     topic = context.client("sns").create_topic(Name=f"aws-controltower-SecurityNotifications-{name}", Tags=pairs)
+    queue = context.client("sqs").create_queue(QueueName=f"feed-{name}")["QueueUrl"]
+    queue_arn = context.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    mapping = context.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn["Attributes"]["QueueArn"], FunctionName=function, Tags=tags
+    )
     rule = context.client("events").put_rule(
         Name=f"aws-controltower-ConfigComplianceChangeEventRule-{name}",
         EventPattern='{"source": ["aws.config"]}',
@@ -174,6 +182,7 @@ def leave_things(context: RecordingContext, name: str, tags: dict[str, str]) -> 
     )
     return {
         "lambda.function": function,
+        "lambda.event_source_mapping": mapping["UUID"],
         "logs.log_group": group,
         "sns.topic": topic["TopicArn"],
         "events.rule": rule["RuleArn"],
