@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cleaner import stacksets
 from cleaner.context import GLOBAL_REGION
 from cleaner.registry import Item
 from cpp_portal import aws
@@ -250,12 +251,19 @@ def _role_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+# CloudFormation tags what a stack made with the stack's id; keys beginning "aws:" only AWS may set.
+STACK_ID_TAG = "aws:cloudformation:stack-id"
+
+
 @dataclass(frozen=True)
 class Protection:
     """The built-in list every item passes before it may be deleted."""
 
     # The access role (and roles an SA listed): never deleted, nor anything a module says hangs on them.
     identity_names: frozenset[str]
+    # The StackIds the Organization's StackSets (Control Tower's baseline among them) deployed in
+    # the account, as the management account lists them (cleaner.stacksets): they and what they made stay.
+    organization_stacks: frozenset[str] = frozenset()
 
     def reason(self, item: Item) -> str:
         """Why `item` must stay ("" when nothing protects it)."""
@@ -279,17 +287,31 @@ class Protection:
             return _("the portal's access role or a role an SA protects (%(name)s)") % {"name": sorted(mine)[0]}
         if item.id.startswith(AWS_KMS_ALIAS) or item.name.startswith(AWS_KMS_ALIAS):
             return _("an AWS-managed KMS key")
+        if item.id in self.organization_stacks:
+            return _("a stack of the Organization's StackSet")
+        if item.tags.get(STACK_ID_TAG) in self.organization_stacks:
+            return _("made by the Organization's StackSet")
         return ""
 
 
-def protection() -> Protection:
-    """The built-in protection: the access role, and the roles an SA lists in CPP_CLEANER_PROTECTED_NAMES.
+def protection(account_id: str | None = None) -> Protection:
+    """The built-in protection: the access role, the roles an SA lists in CPP_CLEANER_PROTECTED_NAMES
+    and, given an account, the stacks the Organization's StackSets deployed there (and what they made).
 
     Not the portal's own principal's name: it lives in the management account, and the same name in a
     pool account is only a name an attendee could have chosen.
     """
     names = {settings.CPP_SANDBOX_ROLE_NAME, *getattr(settings, "CPP_CLEANER_PROTECTED_NAMES", ())}
-    return Protection(identity_names=frozenset(n for n in names if n))
+    stacks: frozenset[str] = frozenset()
+    if account_id:
+        try:
+            stacks = stacksets.organization_stacks(account_id)
+        except (ClientError, BotoCoreError) as error:
+            raise SafetyError(
+                _("Could not ask AWS which stacks the Organization's StackSets own (%(error)s): nothing was done.")
+                % {"error": error}
+            ) from error
+    return Protection(identity_names=frozenset(n for n in names if n), organization_stacks=stacks)
 
 
 def _parse_tag(text: str) -> tuple[str, str]:

@@ -11,9 +11,6 @@ from datetime import datetime
 
 from cleaner.registry import Item, Resource, resource
 
-# Control Tower deploys its own functions into every enrolled account; they must stay.
-CONTROL_TOWER_PREFIX = "aws-controltower-"
-
 
 def lambda_time(value: str | None) -> datetime | None:
     """Lambda's timestamps are strings ("2024-05-01T12:00:00.000+0000"), not datetimes."""
@@ -36,11 +33,15 @@ class EventSourceMapping(Resource):
                     continue
                 function = mapping.get("FunctionArn", "").rsplit(":", 1)[-1]
                 source = mapping.get("EventSourceArn", "").rsplit(":", 1)[-1]
+                # A call each, but a workshop leaves few mappings; the tags carry a stack's
+                # aws:cloudformation:stack-id, so what a StackSet deployed stays. Older mappings
+                # have no ARN, hence no tags: no such mapping is protected as a StackSet's.
+                arn = mapping.get("EventSourceMappingArn")
                 yield Item(
                     id=mapping["UUID"],
                     name=f"{source} → {function}",
+                    tags=self.client.list_tags(Resource=arn).get("Tags", {}) if arn else {},
                     created=mapping.get("LastModified"),
-                    protected="Control Tower" if function.startswith(CONTROL_TOWER_PREFIX) else "",
                 )
 
     def delete(self, item):
@@ -56,10 +57,10 @@ class Function(Resource):
                 yield Item(
                     id=name,
                     name=name,
+                    # With the stack's aws:cloudformation:stack-id: what a StackSet deployed stays.
                     tags=self.client.list_tags(Resource=function["FunctionArn"]).get("Tags", {}),
                     # Lambda keeps no creation time: the last change is the nearest it has.
                     created=lambda_time(function.get("LastModified")),
-                    protected="Control Tower" if name.startswith(CONTROL_TOWER_PREFIX) else "",
                 )
 
     def delete(self, item):
@@ -69,6 +70,9 @@ class Function(Resource):
 
 @resource("lambda.layer_version")
 class LayerVersion(Resource):
+    # Layers take no tags: one a StackSet published cannot be told from an attendee's, so none
+    # is protected as a StackSet's.
+
     def list(self):
         for page in self.client.get_paginator("list_layers").paginate():
             for layer in page["Layers"]:

@@ -1,22 +1,20 @@
 """CloudFormation: stacks.
 
 Deleting a stack is asynchronous in AWS: a stack in DELETE_IN_PROGRESS is still listed (the
-re-scan waits for it) and is not asked again. Stacks that StackSets or Control Tower deployed
-are reported as protected: the Organization owns them, and deleting them breaks its baseline.
+re-scan waits for it) and is not asked again. Stacks that the Organization's StackSets deployed
+(Control Tower's baseline among them) are protected by their id, which the management account
+lists (cleaner.safety.Protection): never by a name, which an attendee may choose ("StackSet-x").
 """
 
 from __future__ import annotations
 
 from cleaner.registry import Item, Resource, resource, tags_of
 
-PROTECTED_PREFIXES = {
-    "StackSet-": "deployed by a StackSet",
-    "AWSControlTower": "Control Tower",
-}
-
 
 def protection_of(name: str) -> str:
-    return next((reason for prefix, reason in PROTECTED_PREFIXES.items() if name.startswith(prefix)), "")
+    """Nothing: a stack's name protects nothing. Kept for cleaner.services.iam, which asks it by name
+    about a service role's stack; the stack's id in Protection.organization_stacks is what counts."""
+    return ""
 
 
 # A Cloud9 environment deletes its own "aws-cloud9-…" stack; deleting that stack first breaks it.
@@ -43,7 +41,6 @@ class Stack(Resource):
                     "status": stack["StackStatus"],
                     "termination_protection": stack.get("EnableTerminationProtection", False),
                 },
-                protected=protection_of(stack["StackName"]),
             )
 
     def prepare(self, item):

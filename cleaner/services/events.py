@@ -1,14 +1,14 @@
 """EventBridge: rules on every event bus, the custom buses, and Scheduler schedules and groups.
 
 Rules that an AWS service manages (ManagedBy is set) belong to that service and go with what
-made them; Control Tower's rules must stay. Both are reported as protected.
+made them: reported as protected. What the Organization's StackSets deployed (Control Tower's
+rules) is told by the stack's aws:cloudformation:stack-id tag (cleaner.safety.Protection).
 """
 
 from __future__ import annotations
 
 from cleaner.registry import Item, Resource, resource, tags_of
 
-CONTROL_TOWER_PREFIX = "aws-controltower-"
 DEFAULT = "default"
 # RemoveTargets takes at most this many target ids.
 TARGET_BATCH = 100
@@ -33,12 +33,8 @@ class Rule(_Buses):
             for page in self.client.get_paginator("list_rules").paginate(EventBusName=bus["Name"]):
                 for rule in page["Rules"]:
                     name, managed_by = rule["Name"], rule.get("ManagedBy")
-                    if managed_by:
-                        protected = f"managed by {managed_by}"
-                    elif name.startswith(CONTROL_TOWER_PREFIX):
-                        protected = "Control Tower"
-                    else:
-                        protected = ""
+                    protected = f"managed by {managed_by}" if managed_by else ""
+                    # A managed rule's tags are its service's business (and it stays anyway).
                     tags = (
                         None if protected else self.client.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags")
                     )

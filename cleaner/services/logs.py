@@ -10,9 +10,6 @@ from datetime import UTC, datetime
 
 from cleaner.registry import Item, Resource, resource
 
-# Control Tower's trail and its forwarder function log here; they must stay.
-CONTROL_TOWER_MARKERS = ("aws-controltower/", "/aws/lambda/aws-controltower-")
-
 
 @resource("logs.log_group")
 class LogGroup(Resource):
@@ -25,10 +22,10 @@ class LogGroup(Resource):
                 yield Item(
                     id=name,
                     name=name,
+                    # With the stack's aws:cloudformation:stack-id: what a StackSet deployed stays.
                     tags=self.client.list_tags_for_resource(resourceArn=arn).get("tags", {}),
                     created=datetime.fromtimestamp(group["creationTime"] / 1000, tz=UTC),
                     extra={"deletion_protection": group.get("deletionProtectionEnabled", False)},
-                    protected="Control Tower" if name.startswith(CONTROL_TOWER_MARKERS) else "",
                 )
 
     def prepare(self, item):

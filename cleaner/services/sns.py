@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from cleaner.registry import Item, Resource, resource, tags_of
 
-# Control Tower's security and Config notifications; they must stay.
-CONTROL_TOWER_PREFIX = "aws-controltower-"
-
 
 @resource("sns.topic")
 class Topic(Resource):
@@ -15,12 +12,12 @@ class Topic(Resource):
             for topic in page["Topics"]:
                 arn = topic["TopicArn"]
                 name = arn.rsplit(":", 1)[-1]
-                # Topics keep no creation time.
+                # Topics keep no creation time. Their tags carry a stack's aws:cloudformation:stack-id:
+                # what a StackSet deployed (Control Tower's notifications) stays.
                 yield Item(
                     id=arn,
                     name=name,
                     tags=tags_of(self.client.list_tags_for_resource(ResourceArn=arn).get("Tags")),
-                    protected="Control Tower" if name.startswith(CONTROL_TOWER_PREFIX) else "",
                 )
 
     def delete(self, item):

@@ -202,7 +202,7 @@ def _role(context: RecordingContext, name: str, service: str) -> str:
     return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
-def test_lambda_functions_layers_and_mappings_are_deleted_but_control_tower_functions_stay(account):
+def test_lambda_functions_layers_and_mappings_are_deleted_whatever_their_names(account):
     client = account.client("lambda")
     role = _role(account, "workshop-lambda", "lambda.amazonaws.com")
     code = {"ZipFile": _zip("def handler(event, context):\n    return 1\n")}
@@ -228,11 +228,9 @@ def test_lambda_functions_layers_and_mappings_are_deleted_but_control_tower_func
     assert isinstance(functions["orders-api"].created, datetime)
     assert {item.name for item in awslambda.LayerVersion(account).list()} == {"shared-libs:1", "shared-libs:2"}
 
+    assert protected_items(account, awslambda) == {}  # a name protects nothing (tests/cleaner/test_stacksets.py)
     assert sweep(account, awslambda) == {}
-    assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == [
-        "aws-controltower-NotificationForwarder"
-    ]
-    assert protected_items(account, awslambda) == {"aws-controltower-NotificationForwarder": "Control Tower"}
+    assert client.list_functions()["Functions"] == []
     assert client.list_event_source_mappings()["EventSourceMappings"] == []
 
 
@@ -244,7 +242,7 @@ def test_lambda_timestamps_are_read_from_lambdas_own_format():
 # --- CloudWatch Logs -----------------------------------------------------------------------------
 
 
-def test_log_groups_are_deleted_with_their_tags_read_but_control_tower_groups_stay(account):
+def test_log_groups_are_deleted_with_their_tags_read_whatever_their_names(account):
     client = account.client("logs")
     client.create_log_group(logGroupName="/aws/lambda/orders-api", tags={"workshop": "serverless-101"})
     client.create_log_group(logGroupName="app/audit")
@@ -252,10 +250,10 @@ def test_log_groups_are_deleted_with_their_tags_read_but_control_tower_groups_st
 
     found = {item.name: item for item in logs.LogGroup(account).list()}
     assert found["/aws/lambda/orders-api"].tags == {"workshop": "serverless-101"}
-    assert found["aws-controltower/CloudTrailLogs"].protected == "Control Tower"
+    assert found["aws-controltower/CloudTrailLogs"].protected == ""
 
     assert sweep(account, logs) == {}
-    assert [g["logGroupName"] for g in client.describe_log_groups()["logGroups"]] == ["aws-controltower/CloudTrailLogs"]
+    assert client.describe_log_groups()["logGroups"] == []
 
 
 def test_log_group_deletion_protection_is_switched_off_before_the_delete(account):
@@ -337,7 +335,7 @@ def test_composite_alarms_go_before_the_metric_alarms_they_watch_and_dashboards_
 QUEUE_TEMPLATE = json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}})
 
 
-def test_stacks_lose_termination_protection_then_go_but_stack_set_and_control_tower_stacks_stay(account):
+def test_stacks_lose_termination_protection_then_go_whatever_their_names(account):
     client = account.client("cloudformation")
     client.create_stack(
         StackName="workshop-app",
@@ -354,19 +352,14 @@ def test_stacks_lose_termination_protection_then_go_but_stack_set_and_control_to
 
     assert sweep(account, cloudformation) == {}
 
-    assert protected_items(account, cloudformation) == {
-        "StackSet-guardrails-1234": "deployed by a StackSet",
-        "AWSControlTowerBP-BASELINE-ROLES": "Control Tower",
-    }
+    # Names protect nothing: the Organization's stacks are known by id (tests/cleaner/test_stacksets.py).
+    assert protected_items(account, cloudformation) == {}
     (unprotect,) = account.params_of("UpdateTerminationProtection")
     assert unprotect["EnableTerminationProtection"] is False
     deletes = [i for i, call in enumerate(account.calls) if call.operation == "DeleteStack"]
-    assert len(deletes) == 2
+    assert len(deletes) == 4
     assert account.first("UpdateTerminationProtection") < deletes[0]
-    assert {s["StackName"] for s in client.describe_stacks()["Stacks"]} == {
-        "StackSet-guardrails-1234",
-        "AWSControlTowerBP-BASELINE-ROLES",
-    }
+    assert client.describe_stacks()["Stacks"] == []
 
 
 def test_stacks_still_deleting_are_reported_and_waited_for_and_failed_ones_are_forced(account):
@@ -429,7 +422,7 @@ def test_rest_apis_leave_their_usage_plans_first_and_http_apis_go_too(account):
 # --- SNS and SQS ---------------------------------------------------------------------------------
 
 
-def test_topics_go_with_their_subscriptions_but_control_tower_topics_stay(account):
+def test_topics_go_with_their_subscriptions_whatever_their_names(account):
     client = account.client("sns")
     topic = client.create_topic(Name="orders", Tags=[{"Key": "workshop", "Value": "serverless-101"}])["TopicArn"]
     client.create_topic(Name="aws-controltower-SecurityNotifications")
@@ -441,9 +434,7 @@ def test_topics_go_with_their_subscriptions_but_control_tower_topics_stay(accoun
         {"workshop": "serverless-101"}
     ]
     assert sweep(account, sns) == {}
-    assert [t["TopicArn"].rsplit(":", 1)[-1] for t in client.list_topics()["Topics"]] == [
-        "aws-controltower-SecurityNotifications"
-    ]
+    assert client.list_topics()["Topics"] == []
     assert client.list_subscriptions()["Subscriptions"] == []
 
 
@@ -513,7 +504,6 @@ def test_rules_lose_their_targets_on_every_bus_then_buses_and_schedules_go(accou
 
     assert protected_items(account, events) == {
         "AutoScalingManagedRule": "managed by autoscaling.amazonaws.com",
-        "aws-controltower-ConfigComplianceChangeEventRule": "Control Tower",
     }
     removed = {(p["Rule"], p["EventBusName"]): sorted(p["Ids"]) for p in account.params_of("RemoveTargets")}
     assert removed == {("nightly", "default"): ["a", "b"], ("order-placed", "orders-bus"): ["q"]}
