@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from cleaner.context import SweepContext
-from cleaner.engine import describe_error
+from cleaner.engine import describe_error, no_such_api
 from cleaner.registry import discover
 
 log = logging.getLogger(__name__)
@@ -127,18 +127,8 @@ def _controlled(context: SweepContext, type_name: str) -> Iterator[str]:
 
 def _not_offered(error: BaseException) -> bool:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "") in NOT_OFFERED or _no_such_api(error)
+        return error.response.get("Error", {}).get("Code", "") in NOT_OFFERED or no_such_api(error)
     return isinstance(error, EndpointConnectionError | NotImplementedError)
-
-
-def _no_such_api(error: BaseException) -> bool:
-    """A bare 404 with no AWS error code: the endpoint does not know the API at all (moto, the local stack)."""
-    if not isinstance(error, ClientError):
-        return False
-    answer = error.response
-    return (
-        answer.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 and answer.get("Error", {}).get("Code") == "404"
-    )
 
 
 def detect(
@@ -170,7 +160,7 @@ def detect(
                         seen.add(identifier)
                         detection.leftovers.append(Leftover(region, "cloud_control", type_name, identifier))
             except (ClientError, BotoCoreError, NotImplementedError) as error:
-                if _no_such_api(error):
+                if no_such_api(error):
                     break  # no Cloud Control at this endpoint: no type will answer either
                 if not _not_offered(error):
                     detection.errors.append(f"{region} {type_name}: {describe_error(error)}")

@@ -164,9 +164,22 @@ def _already_gone(error: ClientError) -> bool:
     return "NotFound" in code or code.startswith("NoSuch") or "NonExistent" in code or "DoesNotExist" in code
 
 
+def no_such_api(error: BaseException) -> bool:
+    """A bare 404 with no AWS error code: the endpoint does not know the API at all.
+
+    AWS itself never answers a listing so (a missing thing has a code: NoSuch…, …NotFound); moto
+    and the local stack do, for the services and calls they lack.
+    """
+    if not isinstance(error, ClientError):
+        return False
+    answer = error.response
+    status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 404 and answer.get("Error", {}).get("Code") == "404"
+
+
 def _unavailable(error: BaseException) -> bool:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "") in UNAVAILABLE_CODES
+        return error.response.get("Error", {}).get("Code", "") in UNAVAILABLE_CODES or no_such_api(error)
     # No endpoint: the service does not exist in this region. NotImplementedError: moto lacks it.
     return isinstance(error, EndpointConnectionError | NotImplementedError)
 
@@ -341,16 +354,16 @@ class _Sweep:
             self.seen.add(key)
             if key in self.held:
                 continue  # AWS refuses it until a date: reported once, not asked again in this sweep
-            stack = item.tags.get(STACK_TAG)
-            if stack and stack in self.live_stacks and type_name != STACK_TYPE:
-                # Its stack deletes it (or keeps it, by its DeletionPolicy): deleting it first would
-                # fail the stack's delete. Once the stack is gone, what it kept is swept like the rest.
-                continue
             reason = self.protection.reason(item)
             if reason:
                 if first_sight:
                     self.outcome.protected += 1
                     self.recorder.record(type_name, item, Action.PROTECTED, reason)
+                continue
+            stack = item.tags.get(STACK_TAG)
+            if stack and stack in self.live_stacks and type_name != STACK_TYPE:
+                # Its stack deletes it (or keeps it, by its DeletionPolicy): deleting it first would
+                # fail the stack's delete. Once the stack is gone, what it kept is swept like the rest.
                 continue
             reason = self.filters.reason_to_skip(item, now)
             if reason:

@@ -324,7 +324,7 @@ def cleanup_target_claim(*, target_id: int) -> SweepJob | str | None:
     run = target.run
     refusal = safety.account_still_sweepable(target.sandbox_account, dry_run=run.dry_run)
     try:
-        protection = safety.protection()
+        protection = safety.protection(account_id=target.account_id)
     except safety.SafetyError as error:
         refusal = refusal or str(error)
     if refusal:

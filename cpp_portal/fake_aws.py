@@ -13,6 +13,7 @@ which is what the other two start.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 HOST = "127.0.0.1"
 REGION = "eu-west-1"
@@ -134,13 +136,23 @@ def serve(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool
 
 
 def _not_implemented(error: NotImplementedError):
-    """AWS's answer to an action it does not know, readable by every protocol's parser."""
+    """AWS's answer to an action it does not know, in the protocol the request spoke.
+
+    JSON protocols (x-amz-json-1.0/1.1) read the code from the body's __type only; REST-JSON
+    also from the header; query and REST-XML from an XML body.
+    """
+    from flask import request
+
+    message = f"not offered by the local fake AWS: {error}"
+    headers = {"x-amzn-ErrorType": "InvalidAction"}
+    if "json" in (request.content_type or ""):
+        body = json.dumps({"__type": "InvalidAction", "message": message})
+        return body, 400, {**headers, "Content-Type": "application/x-amz-json-1.1"}
     body = (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidAction</Code>'
-        f"<Message>not offered by the local fake AWS: {error}</Message></Error></Errors></Response>"
+        f"<Message>{escape(message)}</Message></Error></Errors></Response>"
     )
-    # JSON protocols take the code from this header when the body is not JSON.
-    return body, 400, {"Content-Type": "text/xml", "x-amzn-ErrorType": "InvalidAction"}
+    return body, 400, {**headers, "Content-Type": "text/xml"}
 
 
 def environment(endpoint: str, sandbox_ou_id: str | None = None) -> dict[str, str]:

@@ -14,6 +14,7 @@ from cleaner.registry import Item, Listed, Listing, Resource, resource
 
 @resource("firehose.delivery_stream")
 class DeliveryStream(Resource):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 120.0
 
     def names(self) -> Iterator[str]:
@@ -46,6 +47,7 @@ class DeliveryStream(Resource):
 
 @resource("kinesisanalyticsv2.application")
 class FlinkApplication(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     iam_prefix = "kinesisanalytics"
     gone_within = 300.0
     listing = Listing(

@@ -36,6 +36,7 @@ class ReplicationTask(Listed):
 
 @resource("dms.replication_instance", depends_on=["dms.replication_task"])
 class ReplicationInstance(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600.0
     listing = Listing(
         operation="describe_replication_instances",
@@ -66,6 +67,7 @@ class Endpoint(Listed):
 
 @resource("dms.replication_subnet_group", depends_on=["dms.replication_instance"])
 class ReplicationSubnetGroup(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     listing = Listing(
         operation="describe_replication_subnet_groups",
         items="ReplicationSubnetGroups",

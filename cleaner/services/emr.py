@@ -18,6 +18,7 @@ UNFINISHED_RUNS = ["SUBMITTED", "PENDING", "SCHEDULED", "RUNNING", "QUEUED"]
 
 @resource("emr.cluster")
 class Cluster(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     iam_prefix = "elasticmapreduce"
     gone_within = 300.0
     listing = Listing(
@@ -46,6 +47,7 @@ class Cluster(Listed):
 
 @resource("emr-serverless.application")
 class ServerlessApplication(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 120.0
     listing = Listing(
         operation="list_applications",

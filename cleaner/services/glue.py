@@ -100,6 +100,7 @@ class Connection(Listed):
 
 @resource("glue.dev_endpoint")
 class DevEndpoint(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 300.0
     listing = Listing(
         operation="get_dev_endpoints",

@@ -12,6 +12,7 @@ from cleaner.registry import Deleting, Listed, Listing, resource
 
 @resource("kafka.cluster")
 class Cluster(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 900.0
     listing = Listing(
         operation="list_clusters_v2",

@@ -17,6 +17,7 @@ DESCRIBE_BATCH = 5
 
 @resource("opensearch.domain")
 class Domain(Resource):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     iam_prefix = "es"
     gone_within = 900.0
     # Domain changes are slow and AWS refuses many at once from one account.
@@ -75,6 +76,7 @@ class Collection(_Serverless):
 
 @resource("opensearchserverless.vpc_endpoint")
 class VpcEndpoint(_Serverless):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 300.0
     listing = Listing(
         operation="list_vpc_endpoints",

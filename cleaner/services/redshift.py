@@ -11,6 +11,7 @@ from cleaner.registry import Deleting, Listed, Listing, resource
 
 @resource("redshift.cluster")
 class Cluster(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600.0
     listing = Listing(
         operation="describe_clusters",
@@ -59,6 +60,7 @@ class Snapshot(Listed):
 
 @resource("redshift-serverless.workgroup")
 class Workgroup(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600.0
     listing = Listing(
         operation="list_workgroups",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,6 +65,9 @@ class Call:
     params: dict
 
 
+_last_call = threading.local()
+
+
 @dataclass
 class RecordingContext(SweepContext):
     """A sweep context whose clients record every call, and answer for the calls moto lacks.
@@ -88,13 +92,16 @@ class RecordingContext(SweepContext):
         return client
 
     def _record(self, params, model, **kwargs):
-        self.calls.append(Call(model.service_model.service_name, model.name, dict(params)))
+        call = Call(model.service_model.service_name, model.name, dict(params))
+        self.calls.append(call)
+        # The engine calls from several threads: each stand-in answers its own thread's call.
+        _last_call.call = call
 
     def _stand_in(self, model, **kwargs):
         answer = self.stand_ins.get(f"{model.service_model.service_name}:{model.name}", self.stand_ins.get(model.name))
         if answer is None:
             return None
-        parsed = answer(self.calls[-1].params) if callable(answer) else answer
+        parsed = answer(_last_call.call.params) if callable(answer) else answer
         return AWSResponse(None, 200, {}, None), dict(parsed)
 
     def operations(self) -> list[str]:

@@ -42,11 +42,11 @@ MUST_BE_DENIED = [
     "bedrock:CreateProvisionedModelThroughput",
     "sagemaker:CreateTrainingPlan",
     # Services the cleaner has no module for: what is made there outlives "clean".
-    "redshift:CreateCluster",
-    "elasticache:CreateCacheCluster",
-    "glue:CreateJob",
-    "lightsail:CreateInstances",
-    "codebuild:CreateProject",
+    "gamelift:CreateFleet",
+    "qldb:CreateLedger",
+    "timestream:CreateDatabase",
+    "grafana:CreateWorkspace",
+    "medialive:CreateChannel",
 ]
 
 MUST_BE_ALLOWED = [
@@ -80,7 +80,7 @@ def test_a_workshops_ordinary_work_is_allowed(action):
 
 
 def test_the_access_role_keeps_every_right_the_cleaner_needs_everywhere():
-    for action in ("redshift:DeleteCluster", "glue:DeleteJob", "ec2:TerminateInstances", "iam:DeleteRole"):
+    for action in ("gamelift:DeleteFleet", "glue:DeleteJob", "ec2:TerminateInstances", "iam:DeleteRole"):
         assert decision(attached(), Request(action, region="ap-southeast-2", principal_arn=ACCESS_ROLE)) == "Allow"
 
 
@@ -90,18 +90,18 @@ def test_outside_the_workshops_regions_even_ordinary_work_is_denied_but_global_s
 
 
 def test_a_new_cleaner_module_widens_the_policy_by_itself(monkeypatch):
-    assert "glue:*" not in cleanable.allowed_actions()
+    assert "gamelift:*" not in cleanable.allowed_actions()
 
-    @registry.resource("glue.job")
-    class GlueJob(registry.Resource):
+    @registry.resource("gamelift.fleet")
+    class GameLiftFleet(registry.Resource):
         pass
 
     try:
-        assert "glue:*" in cleanable.allowed_actions()
-        assert decision(attached(), Request("glue:CreateJob")) == "Allow"
+        assert "gamelift:*" in cleanable.allowed_actions()
+        assert decision(attached(), Request("gamelift:CreateFleet")) == "Allow"
     finally:
-        del registry.REGISTRY["glue.job"]
-    assert decision(attached(), Request("glue:CreateJob")) == "ExplicitDeny"
+        del registry.REGISTRY["gamelift.fleet"]
+    assert decision(attached(), Request("gamelift:CreateFleet")) == "ExplicitDeny"
 
 
 def test_services_are_allowed_by_their_iam_name_not_their_client_name():
