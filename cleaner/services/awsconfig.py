@@ -1,0 +1,84 @@
+"""AWS Config: conformance packs, rules, then the configuration recorder and its delivery channel.
+
+A recorder is stopped before it is deleted, and a delivery channel is refused while a recorder
+runs. Never touched, by what they are: service-linked recorders (made by another service, which
+owns them: ServicePrincipal set), and rules and conformance packs that another service or the
+Organization deployed (CreatedBy set: Security Hub's controls, a conformance pack's own rules,
+organization rules and packs); these go with what made them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cleaner.registry import Item, Resource, resource
+
+
+def made_by(raw: dict) -> str:
+    creator = raw.get("CreatedBy")
+    return f"made by {creator}, goes with it" if creator else ""
+
+
+@resource("config.conformance_pack")
+class ConformancePack(Resource):
+    def list(self) -> Iterator[Item]:
+        for page in self.client.get_paginator("describe_conformance_packs").paginate():
+            for pack in page.get("ConformancePackDetails", ()):
+                yield Item(
+                    id=pack["ConformancePackName"],
+                    name=pack["ConformancePackName"],
+                    created=pack.get("LastUpdateRequestedTime"),
+                    extra={"arn": pack.get("ConformancePackArn")},
+                    protected=made_by(pack),
+                )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_conformance_pack(ConformancePackName=item.id)
+
+
+# A pack's rules carry CreatedBy and go with it; the pack first spares a refusal on its rules.
+@resource("config.rule", depends_on=["config.conformance_pack"])
+class Rule(Resource):
+    def list(self) -> Iterator[Item]:
+        for page in self.client.get_paginator("describe_config_rules").paginate():
+            for rule in page.get("ConfigRules", ()):
+                if rule.get("ConfigRuleState") == "DELETING":
+                    continue  # the delete was accepted; AWS finishes it on its own
+                yield Item(
+                    id=rule["ConfigRuleName"],
+                    name=rule["ConfigRuleName"],
+                    extra={"arn": rule.get("ConfigRuleArn")},
+                    protected=made_by(rule),
+                )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_config_rule(ConfigRuleName=item.id)
+
+
+@resource("config.configuration_recorder", depends_on=["config.rule", "config.conformance_pack"])
+class ConfigurationRecorder(Resource):
+    def list(self) -> Iterator[Item]:
+        for recorder in self.client.describe_configuration_recorders().get("ConfigurationRecorders", ()):
+            principal = recorder.get("ServicePrincipal")
+            yield Item(
+                id=recorder["name"],
+                name=recorder["name"],
+                extra={"arn": recorder.get("arn")},
+                protected=f"service-linked recorder of {principal}" if principal else "",
+            )
+
+    def prepare(self, item: Item) -> None:
+        self.client.stop_configuration_recorder(ConfigurationRecorderName=item.id)
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_configuration_recorder(ConfigurationRecorderName=item.id)
+
+
+@resource("config.delivery_channel", depends_on=["config.configuration_recorder"])
+class DeliveryChannel(Resource):
+    def list(self) -> Iterator[Item]:
+        for channel in self.client.describe_delivery_channels().get("DeliveryChannels", ()):
+            yield Item(id=channel["name"], name=channel["name"], extra={"bucket": channel.get("s3BucketName")})
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_delivery_channel(DeliveryChannelName=item.id)

@@ -1,0 +1,91 @@
+"""Route 53 (global): hosted zones and health checks.
+
+AWS refuses to delete a hosted zone that holds any record set but its own SOA and apex NS, so the
+zone's records go first, in one change batch per zone (chunked where a zone is large: one batch
+takes at most 1,000 records). A private zone's VPC associations go with the zone. A zone or health
+check that another service made for itself (Cloud Map's namespaces) carries a LinkedService and is
+deleted by that service, with the namespace: listed, never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cleaner.registry import Item, Resource, resource
+
+# Records in one ChangeResourceRecordSets call: AWS caps a batch at 1,000 records and 32,000
+# characters of values; a zone rarely holds more than this, and a larger one takes a few batches.
+CHANGES_PER_BATCH = 500
+
+
+def linked_to(raw: dict) -> str:
+    service = (raw.get("LinkedService") or {}).get("ServicePrincipal")
+    return f"managed by {service}, deleted with what it belongs to" if service else ""
+
+
+def _tags_of(client, kind: str, ids: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of up to ten zones or health checks per call (ListTagsForResources' limit)."""
+    found: dict[str, dict[str, str]] = {}
+    for start in range(0, len(ids), 10):
+        answer = client.list_tags_for_resources(ResourceType=kind, ResourceIds=ids[start : start + 10])
+        for entry in answer.get("ResourceTagSets", ()):
+            found[entry["ResourceId"]] = {tag["Key"]: tag.get("Value", "") for tag in entry.get("Tags", ())}
+    return found
+
+
+@resource("route53.hosted_zone", is_global=True)
+class HostedZone(Resource):
+    def list(self) -> Iterator[Item]:
+        pages = self.client.get_paginator("list_hosted_zones").paginate()
+        zones = [zone for page in pages for zone in page["HostedZones"]]
+        ids = [zone["Id"].rsplit("/", 1)[-1] for zone in zones]
+        tags = _tags_of(self.client, "hostedzone", ids) if ids else {}
+        for zone_id, zone in zip(ids, zones, strict=True):
+            yield Item(
+                id=zone_id,
+                name=zone["Name"],
+                tags=tags.get(zone_id, {}),
+                extra={"private": zone.get("Config", {}).get("PrivateZone", False)},
+                protected=linked_to(zone),
+            )
+
+    def records_to_delete(self, item: Item) -> list[dict]:
+        records = []
+        for page in self.client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=item.id):
+            for record in page["ResourceRecordSets"]:
+                # The zone's own SOA and apex NS: AWS made them with the zone and deletes them with it.
+                if record["Type"] in ("SOA", "NS") and record["Name"] == item.name:
+                    continue
+                records.append(record)
+        return records
+
+    def prepare(self, item: Item) -> None:
+        records = self.records_to_delete(item)
+        for start in range(0, len(records), CHANGES_PER_BATCH):
+            changes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in records[start : start + CHANGES_PER_BATCH]]
+            self.client.change_resource_record_sets(
+                HostedZoneId=item.id, ChangeBatch={"Comment": "sandbox cleanup", "Changes": changes}
+            )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_hosted_zone(Id=item.id)
+
+
+# A health check that a record set still uses is refused: the zones (and their records) go first.
+@resource("route53.health_check", depends_on=["route53.hosted_zone"], is_global=True)
+class HealthCheck(Resource):
+    def list(self) -> Iterator[Item]:
+        pages = self.client.get_paginator("list_health_checks").paginate()
+        checks = [check for page in pages for check in page["HealthChecks"]]
+        tags = _tags_of(self.client, "healthcheck", [c["Id"] for c in checks]) if checks else {}
+        for check in checks:
+            config = check.get("HealthCheckConfig", {})
+            yield Item(
+                id=check["Id"],
+                name=config.get("FullyQualifiedDomainName") or config.get("IPAddress") or check["Id"],
+                tags=tags.get(check["Id"], {}),
+                protected=linked_to(check),
+            )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_health_check(HealthCheckId=item.id)
