@@ -1,0 +1,491 @@
+"""The cleaner's edge and security services against moto, in a member account of the Organization.
+
+Route 53 and its Resolver, ACM and private CAs, CloudFront, WAFv2 in both scopes, SES, CloudTrail,
+Config, GuardDuty, Security Hub, Access Analyzer, IAM's federation objects and RAM. Same harness as
+test_services_app.py; where moto lacks a call, a stand-in that keeps state answers for it (so the
+sweep really sees things go), or botocore's Stubber plays the whole API (Access Analyzer).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from cleaner.context import GLOBAL_REGION
+from cleaner.registry import Item
+from cleaner.services import (
+    acm,
+    cloudfront,
+    route53,
+    route53resolver,
+    wafv2,
+)
+from tests.cleaner.test_services_app import REGION, RecordingContext, member_account, protected_items, sweep
+
+
+@pytest.fixture
+def account():
+    with member_account() as context:
+        yield context
+
+
+def at(context: RecordingContext, region: str, **stand_ins) -> RecordingContext:
+    """The same account in another region (sharing the record of calls)."""
+    return RecordingContext(
+        account_id=context.account_id, region=region, calls=context.calls, stand_ins=stand_ins or context.stand_ins
+    )
+
+
+# --- Route 53 --------------------------------------------------------------------------------------
+
+
+def make_zone(context, name: str, *, records: int = 2, vpc: str = "") -> str:
+    client = context.client("route53")
+    params = {"Name": name, "CallerReference": str(uuid.uuid4())}
+    if vpc:
+        params |= {"VPC": {"VPCRegion": context.region, "VPCId": vpc}, "HostedZoneConfig": {"PrivateZone": True}}
+    zone_id = client.create_hosted_zone(**params)["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    changes = [
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": f"host{i}.{name}",
+                "Type": "A",
+                "TTL": 60,
+                "ResourceRecords": [{"Value": f"10.0.0.{i + 1}"}],
+            },
+        }
+        for i in range(records)
+    ]
+    changes.append(
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": f"sub.{name}",
+                "Type": "NS",
+                "TTL": 60,
+                "ResourceRecords": [{"Value": "ns.example.net."}],
+            },
+        }
+    )
+    client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    return zone_id
+
+
+def test_hosted_zones_lose_their_records_in_one_batch_then_go_with_their_health_checks(account):
+    glob = at(account, GLOBAL_REGION)
+    vpc = glob.client("ec2").create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    public = make_zone(glob, "shop.example.com.", records=3)
+    private = make_zone(glob, "internal.example.", vpc=vpc)
+    check = glob.client("route53").create_health_check(
+        CallerReference="hc-1",
+        HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": "shop.example.com", "Port": 443},
+    )["HealthCheck"]["Id"]
+
+    assert sweep(glob, route53) == {}
+
+    batches = {p["HostedZoneId"]: p["ChangeBatch"]["Changes"] for p in glob.params_of("ChangeResourceRecordSets")}
+    deleted = {(c["ResourceRecordSet"]["Name"], c["ResourceRecordSet"]["Type"]) for c in batches[public]}
+    # The zone's own SOA and apex NS are left for AWS; a delegation NS below the apex goes.
+    assert deleted == {
+        ("host0.shop.example.com.", "A"),
+        ("host1.shop.example.com.", "A"),
+        ("host2.shop.example.com.", "A"),
+        ("sub.shop.example.com.", "NS"),
+    }
+    assert all(c["Action"] == "DELETE" for c in batches[private])
+    assert glob.index("ChangeResourceRecordSets", HostedZoneId=public) < glob.index("DeleteHostedZone", Id=public)
+    assert {p["Id"] for p in glob.params_of("DeleteHostedZone")} == {public, private}
+    assert glob.last("DeleteHostedZone") < glob.index("DeleteHealthCheck", HealthCheckId=check)
+
+
+def test_a_zone_another_service_made_for_itself_is_left_to_it(account):
+    glob = at(account, GLOBAL_REGION)
+    linked = {"ServicePrincipal": "servicediscovery.amazonaws.com", "Description": "namespace"}
+    zones = {
+        "HostedZones": [
+            {"Id": "/hostedzone/Z1", "Name": "svc.local.", "CallerReference": "x", "LinkedService": linked}
+        ],
+        "IsTruncated": False,
+        "MaxItems": "100",
+        "Marker": "",
+    }
+    glob.stand_ins.update({"ListHostedZones": zones, "ListTagsForResources": {"ResourceTagSets": []}})
+    assert protected_items(glob, route53) == {
+        "svc.local.": "managed by servicediscovery.amazonaws.com, deleted with what it belongs to"
+    }
+
+
+# --- Route 53 Resolver -------------------------------------------------------------------------------
+
+
+def network(context) -> tuple[str, list[str], str]:
+    ec2 = context.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate(zones)
+    ]
+    group = ec2.create_security_group(GroupName="dns", Description="dns", VpcId=vpc)["GroupId"]
+    return vpc, subnets, group
+
+
+class QueryLogConfigs:
+    """Resolver's query log configurations, which moto can create and list but not disassociate or delete."""
+
+    def __init__(self, context: RecordingContext):
+        self.context = context
+        self.associations: dict[str, list[str]] = {}
+        self.deleted: set[str] = set()
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins.update(
+            {
+                "ListResolverQueryLogConfigs": self.list_configs,
+                "ListResolverQueryLogConfigAssociations": self.list_associations,
+                "DisassociateResolverQueryLogConfig": self.disassociate,
+                "DeleteResolverQueryLogConfig": self.delete,
+            }
+        )
+
+    def add(self, config_id: str, *vpcs: str) -> None:
+        self.associations[config_id] = list(vpcs)
+
+    def list_configs(self, params):
+        configs = [
+            {"Id": i, "Name": f"log-{i}", "OwnerId": self.context.account_id, "Status": "CREATED", "Arn": f"arn:{i}"}
+            for i in self.associations
+            if i not in self.deleted
+        ]
+        return {"ResolverQueryLogConfigs": configs, "TotalCount": len(configs)}
+
+    def list_associations(self, params):
+        (wanted,) = params["Filters"][0]["Values"]
+        found = [
+            {"ResolverQueryLogConfigId": wanted, "ResourceId": vpc, "Status": "ACTIVE"}
+            for vpc in self.associations.get(wanted, [])
+        ]
+        return {"ResolverQueryLogConfigAssociations": found}
+
+    def disassociate(self, params):
+        self.associations[params["ResolverQueryLogConfigId"]].remove(params["ResourceId"])
+        return {"ResolverQueryLogConfigAssociation": {"Id": "a", "Status": "DELETING"}}
+
+    def delete(self, params):
+        config = params["ResolverQueryLogConfigId"]
+        assert not self.associations[config], "Resolver refuses to delete a configuration still logging VPCs"
+        self.deleted.add(config)
+        return {"ResolverQueryLogConfig": {"Id": config, "Status": "DELETING"}}
+
+
+def test_resolver_rules_leave_their_vpcs_before_they_and_then_their_endpoint_go(account):
+    vpc, subnets, group = network(account)
+    client = account.client("route53resolver")
+    endpoint = client.create_resolver_endpoint(
+        CreatorRequestId="ep",
+        Name="outbound",
+        SecurityGroupIds=[group],
+        Direction="OUTBOUND",
+        IpAddresses=[{"SubnetId": s} for s in subnets],
+    )["ResolverEndpoint"]["Id"]
+    rule = client.create_resolver_rule(
+        CreatorRequestId="rule",
+        Name="corp",
+        RuleType="FORWARD",
+        DomainName="corp.example",
+        TargetIps=[{"Ip": "192.168.0.2", "Port": 53}],
+        ResolverEndpointId=endpoint,
+    )["ResolverRule"]["Id"]
+    client.associate_resolver_rule(ResolverRuleId=rule, VPCId=vpc)
+    logs = QueryLogConfigs(account)
+    logs.install(account.stand_ins)
+    logs.add("rqlc-1", vpc)
+
+    assert sweep(account, route53resolver) == {}
+
+    assert account.params_of("DisassociateResolverRule") == [{"ResolverRuleId": rule, "VPCId": vpc}]
+    assert account.first("DisassociateResolverRule") < account.first("DeleteResolverRule")
+    assert account.first("DeleteResolverRule") < account.index("DeleteResolverEndpoint", ResolverEndpointId=endpoint)
+    assert account.params_of("DisassociateResolverQueryLogConfig") == [
+        {"ResolverQueryLogConfigId": "rqlc-1", "ResourceId": vpc}
+    ]
+    assert logs.deleted == {"rqlc-1"}
+
+
+def test_resolvers_own_rules_and_those_shared_with_the_account_are_never_touched(account):
+    rules = [
+        {"Id": "rslvr-autodefined-rr-internet-resolver", "Name": "Internet Resolver", "RuleType": "RECURSIVE"},
+        {"Id": "rslvr-autodefined-rr-1", "Name": "Internet Resolver", "RuleType": "SYSTEM"},
+        {"Id": "rslvr-rr-shared", "Name": "corp", "RuleType": "FORWARD", "OwnerId": "999999999999"},
+        {"Id": "rslvr-rr-mine", "Name": "AWS-Internet Resolver", "RuleType": "FORWARD"},
+    ]
+    rules[0]["OwnerId"] = rules[1]["OwnerId"] = "Route 53 Resolver"
+    rules[3]["OwnerId"] = account.account_id
+    account.stand_ins["ListResolverRules"] = {"ResolverRules": rules}
+    found = {item.id: item.protected for item in route53resolver.Rule(account).list()}
+    assert found == {
+        "rslvr-autodefined-rr-internet-resolver": "Route 53 Resolver's own rule",
+        "rslvr-autodefined-rr-1": "Route 53 Resolver's own rule",
+        "rslvr-rr-shared": "owned by 999999999999, shared with this account",
+        "rslvr-rr-mine": "",
+    }
+
+
+# --- ACM and private CAs -------------------------------------------------------------------------------
+
+
+def test_certificates_of_every_key_type_go(account):
+    client = account.client("acm")
+    rsa = client.request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")["CertificateArn"]
+    ec = client.request_certificate(DomainName="api.example.com", ValidationMethod="DNS", KeyAlgorithm="EC_prime256v1")[
+        "CertificateArn"
+    ]
+
+    assert sweep(account, acm) == {}
+
+    # Without Includes, ListCertificates shows RSA-2048 certificates only: the EC one would stay.
+    assert "EC_prime256v1" in account.params_of("ListCertificates")[0]["Includes"]["keyTypes"]
+    assert {p["CertificateArn"] for p in account.params_of("DeleteCertificate")} == {rsa, ec}
+
+
+def test_a_private_ca_is_disabled_then_deleted_with_the_shortest_restore_window(account):
+    client = account.client("acm-pca")
+    config = {
+        "KeyAlgorithm": "RSA_2048",
+        "SigningAlgorithm": "SHA256WITHRSA",
+        "Subject": {"CommonName": "workshop-root"},
+    }
+    active = client.create_certificate_authority(
+        CertificateAuthorityConfiguration=config, CertificateAuthorityType="ROOT"
+    )["CertificateAuthorityArn"]
+    client.update_certificate_authority(CertificateAuthorityArn=active, Status="ACTIVE")
+    pending = client.create_certificate_authority(
+        CertificateAuthorityConfiguration=config | {"Subject": {"CommonName": "pending"}},
+        CertificateAuthorityType="SUBORDINATE",
+    )["CertificateAuthorityArn"]
+
+    assert sweep(account, acm) == {}
+
+    assert account.params_of("UpdateCertificateAuthority")[-1] == {
+        "CertificateAuthorityArn": active,
+        "Status": "DISABLED",
+    }
+    assert account.index("UpdateCertificateAuthority", Status="DISABLED") < account.index(
+        "DeleteCertificateAuthority", CertificateAuthorityArn=active
+    )
+    deletes = account.params_of("DeleteCertificateAuthority")
+    assert {p["CertificateAuthorityArn"] for p in deletes} == {active, pending}
+    assert {p["PermanentDeletionTimeInDays"] for p in deletes} == {7}
+    # The pending CA was deleted as it was: only an active CA needs disabling.
+    assert len(account.params_of("UpdateCertificateAuthority")) == 2
+
+
+# --- CloudFront ------------------------------------------------------------------------------------------
+
+
+def distribution_config(reference: str, *, oac: str = "", web_acl: str = "") -> dict:
+    origin = {"Id": "site", "DomainName": "site.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    if oac:
+        origin["OriginAccessControlId"] = oac
+    config = {
+        "CallerReference": reference,
+        "Comment": "workshop",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "site",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        },
+    }
+    if web_acl:
+        config["WebACLId"] = web_acl
+    return config
+
+
+class CloudFrontExtras:
+    """What moto's CloudFront lacks — origin access identities, the three kinds of policy, key groups'
+    deletion — kept as state the sweep changes, each object with a version (ETag) that deletes must name."""
+
+    KINDS = {  # kind → (its list call, the list in the answer, its configuration's field)
+        "CloudFrontOriginAccessIdentity": (
+            "ListCloudFrontOriginAccessIdentities",
+            "CloudFrontOriginAccessIdentityList",
+            None,
+        ),
+        "CachePolicy": ("ListCachePolicies", "CachePolicyList", "CachePolicyConfig"),
+        "OriginRequestPolicy": ("ListOriginRequestPolicies", "OriginRequestPolicyList", "OriginRequestPolicyConfig"),
+        "ResponseHeadersPolicy": (
+            "ListResponseHeadersPolicies",
+            "ResponseHeadersPolicyList",
+            "ResponseHeadersPolicyConfig",
+        ),
+        "KeyGroup": ("ListKeyGroups", "KeyGroupList", "KeyGroupConfig"),
+    }
+
+    def __init__(self):
+        self.objects: dict[str, dict[str, str]] = {kind: {} for kind in self.KINDS}
+        self.list_params: list[dict] = []
+
+    def add(self, kind: str, object_id: str, name: str) -> None:
+        self.objects[kind][object_id] = name
+
+    def install(self, stand_ins: dict) -> None:
+        for kind, (list_call, _, _) in self.KINDS.items():
+            stand_ins[list_call] = lambda params, kind=kind: self.listing(kind, params)
+            stand_ins[f"Get{kind}"] = lambda params, kind=kind: {"ETag": f"E-{params['Id']}"}
+            stand_ins[f"Delete{kind}"] = lambda params, kind=kind: self.delete(kind, params)
+
+    def listing(self, kind: str, params: dict) -> dict:
+        self.list_params.append(params)
+        _, key, config = self.KINDS[kind]
+        if config is None:
+            items = [{"Id": i, "S3CanonicalUserId": "x", "Comment": n} for i, n in self.objects[kind].items()]
+        else:
+            items = [{kind: {"Id": i, config: {"Name": n}}} for i, n in self.objects[kind].items()]
+        return {key: {"Items": items, "Quantity": len(items), "MaxItems": 100, "Marker": "", "IsTruncated": False}}
+
+    def delete(self, kind: str, params: dict) -> dict:
+        assert params["IfMatch"] == f"E-{params['Id']}", "CloudFront deletes only the version it is told"
+        del self.objects[kind][params["Id"]]
+        return {}
+
+
+def test_distributions_are_disabled_deployed_and_deleted_before_what_they_use(account):
+    glob = at(account, GLOBAL_REGION)
+    client = glob.client("cloudfront")
+    oac = client.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "site-oac",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    distribution = client.create_distribution(DistributionConfig=distribution_config("d1", oac=oac))["Distribution"]
+    client.create_function(
+        Name="rewrite",
+        FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0"},
+        FunctionCode=b"function handler(event) { return event.request; }",
+    )
+    key = client.create_public_key(
+        PublicKeyConfig={"CallerReference": "k", "Name": "signer", "EncodedKey": "-----BEGIN PUBLIC KEY-----x"}
+    )["PublicKey"]["Id"]
+    extras = CloudFrontExtras()
+    for kind in CloudFrontExtras.KINDS:
+        extras.add(kind, f"{kind[:4]}1", f"mine-{kind}")
+    extras.install(glob.stand_ins)
+
+    assert sweep(glob, cloudfront) == {}
+
+    update = glob.params_of("UpdateDistribution")[0]
+    assert update["Id"] == distribution["Id"] and update["DistributionConfig"]["Enabled"] is False
+    assert glob.first("UpdateDistribution") < glob.first("DeleteDistribution")
+    assert glob.params_of("DeleteDistribution")[0]["IfMatch"]
+    for operation in ("DeleteOriginAccessControl", "DeleteFunction", "DeleteCachePolicy", "DeleteKeyGroup"):
+        assert glob.first("DeleteDistribution") < glob.first(operation)
+    assert glob.first("DeleteKeyGroup") < glob.index("DeletePublicKey", Id=key)
+    assert all(objects == {} for objects in extras.objects.values())
+    # AWS's managed policies are every account's: only custom ones are asked for.
+    assert {p.get("Type") for p in extras.list_params if "Type" in p} == {"custom"}
+
+
+def test_a_distribution_still_deploying_its_disabling_is_not_deleted_yet(account):
+    glob = at(account, GLOBAL_REGION)
+    deploying = {"Id": "E1", "Status": "InProgress", "DistributionConfig": {"Enabled": False}}
+    glob.stand_ins["GetDistribution"] = {"Distribution": deploying, "ETag": "E-1"}
+    cloudfront.Distribution(glob).delete(Item(id="E1"))
+    assert glob.operations() == ["GetDistribution"]
+
+
+# --- WAFv2 ---------------------------------------------------------------------------------------------
+
+
+VISIBILITY = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+
+
+def waf_footprint(context: RecordingContext, scope: str) -> dict[str, str]:
+    waf = context.client("wafv2")
+    ip_set = waf.create_ip_set(Name="blocked", Scope=scope, IPAddressVersion="IPV4", Addresses=["203.0.113.0/24"])[
+        "Summary"
+    ]
+    regex = waf.create_regex_pattern_set(Name="bots", Scope=scope, RegularExpressionList=[{"RegexString": "bot.*"}])[
+        "Summary"
+    ]
+    statement = {"IPSetReferenceStatement": {"ARN": ip_set["ARN"]}}
+    rule = {
+        "Name": "block",
+        "Priority": 0,
+        "Statement": statement,
+        "Action": {"Block": {}},
+        "VisibilityConfig": VISIBILITY,
+    }
+    group = waf.create_rule_group(Name="mine", Scope=scope, Capacity=10, Rules=[rule], VisibilityConfig=VISIBILITY)[
+        "Summary"
+    ]
+    acl = waf.create_web_acl(
+        Name="site", Scope=scope, DefaultAction={"Allow": {}}, Rules=[], VisibilityConfig=VISIBILITY
+    )["Summary"]
+    return {"ip_set": ip_set["Id"], "regex": regex["Id"], "group": group["Id"], "acl": acl["Id"], "acl_arn": acl["ARN"]}
+
+
+class WebACLAssociations:
+    """Which resources each regional web ACL protects: moto cannot list them by web ACL."""
+
+    def __init__(self):
+        self.protected: dict[str, dict[str, str]] = {}  # web ACL ARN → {resource ARN: resource type}
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins["ListResourcesForWebACL"] = self.list_resources
+        stand_ins["DisassociateWebACL"] = self.disassociate
+
+    def list_resources(self, params):
+        found = self.protected.get(params["WebACLArn"], {})
+        return {"ResourceArns": [arn for arn, kind in found.items() if kind == params.get("ResourceType")]}
+
+    def disassociate(self, params):
+        for found in self.protected.values():
+            found.pop(params["ResourceArn"], None)
+        return {}
+
+
+def test_regional_web_acls_leave_their_resources_then_go_before_their_rule_groups_and_sets(account):
+    made = waf_footprint(account, "REGIONAL")
+    associations = WebACLAssociations()
+    associations.install(account.stand_ins)
+    alb = f"arn:aws:elasticloadbalancing:{REGION}:{account.account_id}:loadbalancer/app/site/1"
+    pool = f"arn:aws:cognito-idp:{REGION}:{account.account_id}:userpool/{REGION}_abc"
+    associations.protected[made["acl_arn"]] = {alb: "APPLICATION_LOAD_BALANCER", pool: "COGNITO_USER_POOL"}
+
+    assert sweep(account, wafv2) == {}
+
+    assert {p["ResourceArn"] for p in account.params_of("DisassociateWebACL")} == {alb, pool}
+    assert account.last("DisassociateWebACL") < account.first("DeleteWebACL")
+    assert account.first("DeleteWebACL") < account.first("DeleteRuleGroup") < account.first("DeleteIPSet")
+    assert account.first("DeleteRuleGroup") < account.first("DeleteRegexPatternSet")
+    assert all(p["Scope"] == "REGIONAL" and p["LockToken"] for p in account.params_of("DeleteWebACL"))
+
+
+def test_cloudfront_web_acls_wait_for_the_distributions_and_are_swept_once_from_us_east_1(account):
+    glob = at(account, GLOBAL_REGION)
+    made = waf_footprint(glob, "CLOUDFRONT")
+    waf_types = [wafv2.GlobalWebACL, wafv2.GlobalRuleGroup, wafv2.GlobalIPSet, wafv2.GlobalRegexPatternSet]
+    assert all(cls.is_global for cls in waf_types)
+    assert "cloudfront.distribution" in wafv2.GlobalWebACL.depends_on
+
+    assert sweep(glob, wafv2) == {}
+
+    assert {p["Id"] for p in glob.params_of("DeleteWebACL")} == {made["acl"]}
+    assert {p["Scope"] for p in glob.params_of("DeleteIPSet")} == {"CLOUDFRONT"}
+    # The regional types found nothing in us-east-1's REGIONAL scope: the CloudFront scope is not theirs.
+    assert "DisassociateWebACL" not in glob.operations()
+
+
+def test_a_web_acl_firewall_manager_made_is_left_alone(account):
+    made = waf_footprint(account, "REGIONAL")
+    managed = {"Name": "site", "Id": made["acl"], "ARN": made["acl_arn"], "ManagedByFirewallManager": True}
+    account.stand_ins["GetWebACL"] = {"WebACL": managed, "LockToken": "t"}
+    assert protected_items(account, wafv2) == {"site": "managed by Firewall Manager for the Organization"}
