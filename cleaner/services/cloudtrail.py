@@ -31,4 +31,5 @@ class Trail(Resource):
                 yield Item(id=arn, name=summary.get("Name", arn), extra={"arn": arn}, protected=protected)
 
     def delete(self, item: Item) -> None:
-        self.client.delete_trail(Name=item.id)
+        # By name: AWS takes the ARN too, the local fake AWS only the name; both in the home region.
+        self.client.delete_trail(Name=item.name)

@@ -9,16 +9,26 @@ sweep really sees things go), or botocore's Stubber plays the whole API (Access 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from botocore.stub import Stubber
 
 from cleaner.context import GLOBAL_REGION
 from cleaner.registry import Item
 from cleaner.services import (
+    accessanalyzer,
     acm,
+    awsconfig,
     cloudfront,
+    cloudtrail,
+    guardduty,
+    iam_federation,
+    ram,
     route53,
     route53resolver,
+    securityhub,
+    ses,
     wafv2,
 )
 from tests.cleaner.test_services_app import REGION, RecordingContext, member_account, protected_items, sweep
@@ -489,3 +499,232 @@ def test_a_web_acl_firewall_manager_made_is_left_alone(account):
     managed = {"Name": "site", "Id": made["acl"], "ARN": made["acl_arn"], "ManagedByFirewallManager": True}
     account.stand_ins["GetWebACL"] = {"WebACL": managed, "LockToken": "t"}
     assert protected_items(account, wafv2) == {"site": "managed by Firewall Manager for the Organization"}
+
+
+# --- SES, CloudTrail -------------------------------------------------------------------------------------
+
+
+def test_ses_identities_and_configuration_sets_go(account):
+    client = account.client("sesv2")
+    client.create_email_identity(EmailIdentity="trainer@example.com")
+    client.create_email_identity(EmailIdentity="example.org")
+    client.create_configuration_set(ConfigurationSetName="tracking")
+
+    assert sweep(account, ses) == {}
+
+    assert {p["EmailIdentity"] for p in account.params_of("DeleteEmailIdentity")} == {
+        "trainer@example.com",
+        "example.org",
+    }
+    assert account.params_of("DeleteConfigurationSet") == [{"ConfigurationSetName": "tracking"}]
+    assert ses.EmailIdentity.iam_prefix == "ses"
+
+
+def test_trails_go_from_their_home_region_only(account):
+    account.client("s3").create_bucket(Bucket="trail-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
+    client = account.client("cloudtrail")
+    arn = client.create_trail(Name="audit", S3BucketName="trail-logs", IsMultiRegionTrail=True)["TrailARN"]
+    elsewhere = at(account, "us-east-1")
+
+    assert [item.id for item in cloudtrail.Trail(elsewhere).list()] == []
+    assert sweep(account, cloudtrail) == {}
+    assert account.params_of("DeleteTrail") == [{"Name": "audit"}]
+    assert client.list_trails()["Trails"] == [] and arn
+
+
+def test_the_organizations_trail_is_never_touched(account):
+    management = "111111111111"
+    org_trail = f"arn:aws:cloudtrail:{REGION}:{management}:trail/aws-controltower-BaselineCloudTrail"
+    mine = f"arn:aws:cloudtrail:{REGION}:{account.account_id}:trail/aws-controltower-BaselineCloudTrail"
+    account.stand_ins["ListTrails"] = {
+        "Trails": [
+            {"TrailARN": org_trail, "Name": "org", "HomeRegion": REGION},
+            {"TrailARN": mine, "Name": "mine", "HomeRegion": REGION},
+        ]
+    }
+    account.stand_ins["GetTrail"] = {"Trail": {"Name": "org", "TrailARN": org_trail, "IsOrganizationTrail": True}}
+    # Named like Control Tower's, the attendee's own trail is not protected: only the other account's is.
+    assert protected_items(account, cloudtrail) == {"org": f"the Organization's trail, owned by account {management}"}
+    assert account.params_of("GetTrail") == [{"Name": org_trail}]
+
+
+# --- AWS Config -----------------------------------------------------------------------------------------
+
+
+class ConformancePacks:
+    """Config's conformance packs, which moto lacks."""
+
+    def __init__(self, **packs: str):
+        self.packs = dict(packs)  # name → CreatedBy ("" for the account's own)
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins["DescribeConformancePacks"] = lambda params: {
+            "ConformancePackDetails": [
+                {"ConformancePackName": name, "ConformancePackArn": f"arn:{name}", "ConformancePackId": name}
+                | ({"CreatedBy": creator} if creator else {})
+                for name, creator in self.packs.items()
+            ]
+        }
+        stand_ins["DeleteConformancePack"] = self.delete
+
+    def delete(self, params: dict) -> dict:
+        del self.packs[params["ConformancePackName"]]
+        return {}
+
+
+def test_config_packs_and_rules_go_before_the_recorder_stops_and_goes_then_its_channel(account):
+    account.client("s3").create_bucket(Bucket="config-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
+    client = account.client("config")
+    role = f"arn:aws:iam::{account.account_id}:role/config"
+    client.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": role})
+    client.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-logs"})
+    client.start_configuration_recorder(ConfigurationRecorderName="default")
+    client.put_config_rule(
+        ConfigRule={
+            "ConfigRuleName": "versioning",
+            "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+        }
+    )
+    packs = ConformancePacks(baseline="")
+    packs.install(account.stand_ins)
+
+    assert sweep(account, awsconfig) == {}
+
+    assert packs.packs == {}
+    assert account.params_of("DeleteConfigRule") == [{"ConfigRuleName": "versioning"}]
+    assert account.first("DeleteConformancePack") < account.first("DeleteConfigRule")
+    assert account.first("DeleteConfigRule") < account.first("StopConfigurationRecorder")
+    assert account.first("StopConfigurationRecorder") < account.first("DeleteConfigurationRecorder")
+    assert account.first("DeleteConfigurationRecorder") < account.first("DeleteDeliveryChannel")
+    assert client.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_config_objects_another_service_made_are_left_to_it(account):
+    ConformancePacks(**{"OrgConformsPack-ops": "config-conforms.amazonaws.com"}).install(account.stand_ins)
+    account.stand_ins["DescribeConfigRules"] = {
+        "ConfigRules": [
+            {"ConfigRuleName": "securityhub-s3-1", "CreatedBy": "securityhub.amazonaws.com", "Source": {}},
+            {"ConfigRuleName": "securityhub-lookalike", "Source": {}},
+        ]
+    }
+    account.stand_ins["DescribeConfigurationRecorders"] = {
+        "ConfigurationRecorders": [{"name": "AWSConfigurationRecorderForX", "ServicePrincipal": "x.amazonaws.com"}]
+    }
+    assert protected_items(account, awsconfig) == {
+        "OrgConformsPack-ops": "made by config-conforms.amazonaws.com, goes with it",
+        "securityhub-s3-1": "made by securityhub.amazonaws.com, goes with it",
+        "AWSConfigurationRecorderForX": "service-linked recorder of x.amazonaws.com",
+    }
+
+
+# --- GuardDuty, Security Hub, Access Analyzer -------------------------------------------------------------
+
+
+def test_the_accounts_own_detector_goes_one_the_organization_manages_stays(account):
+    mine = account.client("guardduty").create_detector(Enable=True)["DetectorId"]
+    assert sweep(account, guardduty) == {}
+    assert account.params_of("DeleteDetector") == [{"DetectorId": mine}]
+
+    managed = account.client("guardduty").create_detector(Enable=True)["DetectorId"]
+    account.stand_ins["GetAdministratorAccount"] = {
+        "Administrator": {"AccountId": "222222222222", "InvitationId": "i", "RelationshipStatus": "Enabled"}
+    }
+    assert protected_items(account, guardduty) == {
+        managed: "managed by the Organization's GuardDuty administrator 222222222222"
+    }
+
+
+def test_security_hub_is_switched_off_unless_the_organization_administers_it(account):
+    hub = account.client("securityhub")
+    assert list(securityhub.Hub(account).list()) == []  # not switched on: nothing to do
+    hub.enable_security_hub()
+
+    assert sweep(account, securityhub) == {}
+    assert account.operations().count("DisableSecurityHub") == 1
+
+    hub.enable_security_hub()
+    account.stand_ins["securityhub:GetAdministratorAccount"] = {
+        "Administrator": {"AccountId": "333333333333", "MemberStatus": "Enabled"}
+    }
+    assert protected_items(account, securityhub) == {
+        "Security Hub": "managed by the Organization's Security Hub administrator 333333333333"
+    }
+
+
+def test_access_analyzers_are_deleted_by_name(account):
+    # moto lacks IAM Access Analyzer: Stubber plays it.
+    context = account
+    client = context.client("accessanalyzer")
+    analyzer = {"arn": "arn:a", "name": "unused", "type": "ACCOUNT_UNUSED_ACCESS", "status": "ACTIVE"}
+    analyzer["createdAt"] = datetime(2026, 12, 1, tzinfo=UTC)
+    with Stubber(client) as stub:
+        stub.add_response("list_analyzers", {"analyzers": [analyzer]}, {})
+        stub.add_response("delete_analyzer", {}, {"analyzerName": "unused"})
+        stub.add_response("list_analyzers", {"analyzers": []}, {})
+        assert sweep(context, accessanalyzer) == {}
+        stub.assert_no_pending_responses()
+    assert accessanalyzer.Analyzer.iam_prefix == "access-analyzer"
+
+
+# --- IAM federation, RAM --------------------------------------------------------------------------------
+
+IDENTITY_CENTER_METADATA = (
+    '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" '
+    'entityID="https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/ABCDEF">'
+    + "<!-- signing keys -->" * 60
+    + "</EntityDescriptor>"
+)
+# IAM takes no metadata document shorter than 1,000 characters.
+OTHER_METADATA = IDENTITY_CENTER_METADATA.replace("portal.sso.eu-west-1.amazonaws.com/saml/assertion", "idp.example")
+
+
+def test_identity_providers_certificates_and_mfa_devices_go_but_identity_centers_provider_stays(account):
+    glob = at(account, GLOBAL_REGION)
+    iam = glob.client("iam")
+    oidc = iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
+    )["OpenIDConnectProviderArn"]
+    kept = iam.create_saml_provider(Name="AWSSSO_abc_DO_NOT_DELETE", SAMLMetadataDocument=IDENTITY_CENTER_METADATA)[
+        "SAMLProviderArn"
+    ]
+    # Named like Identity Center's but issued by someone else: the attendee's, and goes.
+    lookalike = iam.create_saml_provider(Name="AWSSSO_x_DO_NOT_DELETE", SAMLMetadataDocument=OTHER_METADATA)[
+        "SAMLProviderArn"
+    ]
+    iam.upload_server_certificate(
+        ServerCertificateName="legacy-elb", CertificateBody="-----BEGIN CERTIFICATE-----", PrivateKey="key"
+    )
+    iam.create_user(UserName="dev")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="dev-phone")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(
+        UserName="dev", SerialNumber=device, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
+    spare = iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")["VirtualMFADevice"]["SerialNumber"]
+
+    assert sweep(glob, iam_federation) == {}
+
+    assert glob.params_of("DeleteOpenIDConnectProvider") == [{"OpenIDConnectProviderArn": oidc}]
+    assert glob.params_of("DeleteSAMLProvider") == [{"SAMLProviderArn": lookalike}]
+    assert [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]] == [kept]
+    assert glob.params_of("DeleteServerCertificate") == [{"ServerCertificateName": "legacy-elb"}]
+    assert glob.params_of("DeactivateMFADevice") == [{"UserName": "dev", "SerialNumber": device}]
+    assert glob.index("DeactivateMFADevice") < glob.index("DeleteVirtualMFADevice", SerialNumber=device)
+    assert {p["SerialNumber"] for p in glob.params_of("DeleteVirtualMFADevice")} == {device, spare}
+
+
+def test_the_root_users_mfa_device_is_never_touched(account):
+    root = f"arn:aws:iam::{account.account_id}:root"
+    serial = f"arn:aws:iam::{account.account_id}:mfa/root-account-mfa-device"
+    account.stand_ins["ListVirtualMFADevices"] = {
+        "VirtualMFADevices": [{"SerialNumber": serial, "User": {"Arn": root, "UserId": account.account_id}}],
+        "IsTruncated": False,
+    }
+    assert protected_items(account, iam_federation) == {"root-account-mfa-device": "the root user's MFA device"}
+
+
+def test_resource_shares_the_account_owns_go(account):
+    client = account.client("ram")
+    share = client.create_resource_share(name="subnets", principals=["999999999999"])["resourceShare"]
+    assert sweep(account, ram) == {}
+    assert account.params_of("DeleteResourceShare") == [{"resourceShareArn": share["resourceShareArn"]}]
+    assert {p["resourceOwner"] for p in account.params_of("GetResourceShares")} == {"SELF"}
