@@ -26,7 +26,6 @@ class Detector(Resource):
                     id=detector_id,
                     name=detector_id,
                     tags=detector.get("Tags") or {},
-                    created=None,
                     extra={"status": detector.get("Status")},
                     protected=protected,
                 )
