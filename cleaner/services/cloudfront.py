@@ -1,5 +1,5 @@
 """CloudFront (global): distributions, then what they used — functions, origin access controls and
-identities, custom cache / origin-request / response-headers policies, key groups, public keys.
+identities, custom cache / origin-request / response-headers policies, key value stores, key groups, public keys.
 
 Every CloudFront delete names the version it deletes (IfMatch: the ETag of a fresh Get), and AWS
 refuses anything a distribution still uses. A distribution is deleted only once disabled and
@@ -140,6 +140,14 @@ class KeyGroup(_Versioned):
     list_call, items = "list_key_groups", "KeyGroupList.Items"
     id_path, name_path = "KeyGroup.Id", "KeyGroup.KeyGroupConfig.Name"
     get_call, delete_call = "get_key_group", "delete_key_group"
+
+
+# A key value store that a function still uses is refused.
+@resource("cloudfront.key_value_store", depends_on=["cloudfront.function"], is_global=True)
+class KeyValueStore(_Versioned):
+    list_call, items = "list_key_value_stores", "KeyValueStoreList.Items"
+    id_path = name_path = "Name"
+    get_call, delete_call, id_param = "describe_key_value_store", "delete_key_value_store", "Name"
 
 
 # A public key that a key group holds is refused.

@@ -1,8 +1,9 @@
-"""Route 53 (global): hosted zones and health checks.
+"""Route 53 (global): hosted zones, their query logging configurations, and health checks.
 
 AWS refuses to delete a hosted zone that holds any record set but its own SOA and apex NS, so the
 zone's records go first, in one change batch per zone (chunked where a zone is large: one batch
-takes at most 1,000 records). A private zone's VPC associations go with the zone. A zone or health
+takes at most 1,000 records), and so is a signed zone: DNSSEC signing goes off and its key-signing
+keys go first. A private zone's VPC associations go with the zone. A zone or health
 check that another service made for itself (Cloud Map's namespaces) carries a LinkedService and is
 deleted by that service, with the namespace: listed, never touched.
 """
@@ -33,7 +34,24 @@ def _tags_of(client, kind: str, ids: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-@resource("route53.hosted_zone", is_global=True)
+@resource("route53.query_logging_config", is_global=True)
+class QueryLoggingConfig(Resource):
+    """A hosted zone's DNS query logging into CloudWatch Logs: one per zone, deleted before the zone."""
+
+    def list(self) -> Iterator[Item]:
+        for page in self.client.get_paginator("list_query_logging_configs").paginate():
+            for config in page["QueryLoggingConfigs"]:
+                yield Item(
+                    id=config["Id"],
+                    name=config["HostedZoneId"],
+                    extra={"zone": config["HostedZoneId"], "log_group": config.get("CloudWatchLogsLogGroupArn")},
+                )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_query_logging_config(Id=item.id)
+
+
+@resource("route53.hosted_zone", depends_on=["route53.query_logging_config"], is_global=True)
 class HostedZone(Resource):
     def list(self) -> Iterator[Item]:
         pages = self.client.get_paginator("list_hosted_zones").paginate()
@@ -60,12 +78,28 @@ class HostedZone(Resource):
         return records
 
     def prepare(self, item: Item) -> None:
+        if not item.extra.get("private"):
+            self.unsign(item)
         records = self.records_to_delete(item)
         for start in range(0, len(records), CHANGES_PER_BATCH):
             changes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in records[start : start + CHANGES_PER_BATCH]]
             self.client.change_resource_record_sets(
                 HostedZoneId=item.id, ChangeBatch={"Comment": "sandbox cleanup", "Changes": changes}
             )
+
+    def unsign(self, item: Item) -> None:
+        """Switch DNSSEC signing off and delete the zone's key-signing keys (a KSK, deactivated first):
+        AWS deletes no zone that still has them. Private zones are never signed."""
+        found = self.client.get_dnssec(HostedZoneId=item.id)
+        keys = found.get("KeySigningKeys", ())
+        if not keys:
+            return
+        if found.get("Status", {}).get("ServeSignature") not in ("NOT_SIGNING", "DELETING"):
+            self.client.disable_hosted_zone_dnssec(HostedZoneId=item.id)
+        for key in keys:
+            if key.get("Status") in ("ACTIVE", "ACTION_NEEDED"):
+                self.client.deactivate_key_signing_key(HostedZoneId=item.id, Name=key["Name"])
+            self.client.delete_key_signing_key(HostedZoneId=item.id, Name=key["Name"])
 
     def delete(self, item: Item) -> None:
         self.client.delete_hosted_zone(Id=item.id)

@@ -110,6 +110,61 @@ def test_hosted_zones_lose_their_records_in_one_batch_then_go_with_their_health_
     assert glob.last("DeleteHostedZone") < glob.index("DeleteHealthCheck", HealthCheckId=check)
 
 
+class Dnssec:
+    """A signed zone's DNSSEC state, which moto cannot change: signing, and one active key-signing key."""
+
+    def __init__(self, zone: str):
+        self.zone, self.signing, self.keys = zone, True, {"ksk1": "ACTIVE"}
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins["GetDNSSEC"] = self.get
+        stand_ins["DisableHostedZoneDNSSEC"] = lambda params: self.change(signing=False)
+        stand_ins["DeactivateKeySigningKey"] = lambda params: self.change(key=params["Name"], status="INACTIVE")
+        stand_ins["DeleteKeySigningKey"] = self.delete_key
+
+    def get(self, params):
+        if params["HostedZoneId"] != self.zone:
+            return {"Status": {"ServeSignature": "NOT_SIGNING"}, "KeySigningKeys": []}
+        keys = [{"Name": name, "Status": status} for name, status in self.keys.items()]
+        return {"Status": {"ServeSignature": "SIGNING" if self.signing else "NOT_SIGNING"}, "KeySigningKeys": keys}
+
+    def change(self, signing: bool | None = None, key: str = "", status: str = "") -> dict:
+        if signing is not None:
+            self.signing = signing
+        if key:
+            self.keys[key] = status
+        return {"ChangeInfo": {"Id": "c", "Status": "PENDING", "SubmittedAt": datetime.now(UTC)}}
+
+    def delete_key(self, params):
+        assert self.keys[params["Name"]] == "INACTIVE", "Route 53 deletes no active key-signing key"
+        del self.keys[params["Name"]]
+        return self.change()
+
+
+def test_a_signed_zone_stops_signing_and_loses_its_keys_and_query_logging_first(account):
+    glob = at(account, GLOBAL_REGION)
+    zone = make_zone(glob, "signed.example.com.", records=1)
+    dnssec = Dnssec(zone)
+    dnssec.install(glob.stand_ins)
+    logs = glob.client("logs")
+    logs.create_log_group(logGroupName="/aws/route53/signed.example.com")
+    group = logs.describe_log_groups()["logGroups"][0]["arn"]
+    config = glob.client("route53").create_query_logging_config(HostedZoneId=zone, CloudWatchLogsLogGroupArn=group)[
+        "QueryLoggingConfig"
+    ]["Id"]
+
+    assert sweep(glob, route53) == {}
+
+    assert dnssec.keys == {} and not dnssec.signing
+    assert (
+        glob.first("DisableHostedZoneDNSSEC")
+        < glob.first("DeactivateKeySigningKey")
+        < glob.first("DeleteKeySigningKey")
+    )
+    assert glob.first("DeleteKeySigningKey") < glob.index("DeleteHostedZone", Id=zone)
+    assert glob.index("DeleteQueryLoggingConfig", Id=config) < glob.index("DeleteHostedZone", Id=zone)
+
+
 def test_a_zone_another_service_made_for_itself_is_left_to_it(account):
     glob = at(account, GLOBAL_REGION)
     linked = {"ServicePrincipal": "servicediscovery.amazonaws.com", "Description": "namespace"}
@@ -122,6 +177,7 @@ def test_a_zone_another_service_made_for_itself_is_left_to_it(account):
         "Marker": "",
     }
     glob.stand_ins.update({"ListHostedZones": zones, "ListTagsForResources": {"ResourceTagSets": []}})
+    glob.stand_ins["ListHealthChecks"] = {"HealthChecks": [], "IsTruncated": False, "MaxItems": "100", "Marker": ""}
     assert protected_items(glob, route53) == {
         "svc.local.": "managed by servicediscovery.amazonaws.com, deleted with what it belongs to"
     }
@@ -381,6 +437,7 @@ def test_distributions_are_disabled_deployed_and_deleted_before_what_they_use(ac
         FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0"},
         FunctionCode=b"function handler(event) { return event.request; }",
     )
+    store = client.create_key_value_store(Name="redirects")["KeyValueStore"]["Name"]
     key = client.create_public_key(
         PublicKeyConfig={"CallerReference": "k", "Name": "signer", "EncodedKey": "-----BEGIN PUBLIC KEY-----x"}
     )["PublicKey"]["Id"]
@@ -398,6 +455,9 @@ def test_distributions_are_disabled_deployed_and_deleted_before_what_they_use(ac
     for operation in ("DeleteOriginAccessControl", "DeleteFunction", "DeleteCachePolicy", "DeleteKeyGroup"):
         assert glob.first("DeleteDistribution") < glob.first(operation)
     assert glob.first("DeleteKeyGroup") < glob.index("DeletePublicKey", Id=key)
+    # A key value store goes after the functions that read it, named with its ETag too.
+    assert glob.first("DeleteFunction") < glob.index("DeleteKeyValueStore", Name=store)
+    assert glob.params_of("DeleteKeyValueStore")[0]["IfMatch"]
     assert all(objects == {} for objects in extras.objects.values())
     # AWS's managed policies are every account's: only custom ones are asked for.
     assert {p.get("Type") for p in extras.list_params if "Type" in p} == {"custom"}
@@ -520,7 +580,71 @@ def test_ses_identities_and_configuration_sets_go(account):
     assert ses.EmailIdentity.iam_prefix == "ses"
 
 
+class EventDataStores:
+    """CloudTrail Lake's event data stores, which moto lacks: deleted ones wait in PENDING_DELETION."""
+
+    def __init__(self, context: RecordingContext):
+        self.context = context
+        self.stores: dict[str, dict] = {}
+
+    def add(self, name: str, *, protected: bool = False, federated: bool = False, owner: str = "") -> str:
+        arn = f"arn:aws:cloudtrail:{self.context.region}:{owner or self.context.account_id}:eventdatastore/{name}"
+        self.stores[arn] = {
+            "EventDataStoreArn": arn,
+            "Name": name,
+            "Status": "ENABLED",
+            "TerminationProtectionEnabled": protected,
+            "FederationStatus": "ENABLED" if federated else "DISABLED",
+        }
+        return arn
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins["ListEventDataStores"] = lambda params: {
+            "EventDataStores": [{"EventDataStoreArn": a, "Name": s["Name"]} for a, s in self.stores.items()]
+        }
+        stand_ins["GetEventDataStore"] = lambda params: self.stores[params["EventDataStore"]]
+        stand_ins["UpdateEventDataStore"] = self.update
+        stand_ins["DisableFederation"] = self.unfederate
+        stand_ins["DeleteEventDataStore"] = self.delete
+
+    def update(self, params: dict) -> dict:
+        self.stores[params["EventDataStore"]]["TerminationProtectionEnabled"] = params["TerminationProtectionEnabled"]
+        return {}
+
+    def unfederate(self, params: dict) -> dict:
+        self.stores[params["EventDataStore"]]["FederationStatus"] = "DISABLED"
+        return {}
+
+    def delete(self, params: dict) -> dict:
+        store = self.stores[params["EventDataStore"]]
+        assert not store["TerminationProtectionEnabled"], "CloudTrail refuses: termination protection is on"
+        assert store["FederationStatus"] == "DISABLED", "CloudTrail refuses: Lake query federation is on"
+        store["Status"] = "PENDING_DELETION"
+        return {}
+
+
+def test_event_data_stores_lose_termination_protection_and_federation_then_go(account):
+    stores = EventDataStores(account)
+    stores.install(account.stand_ins)
+    guarded = stores.add("audit-lake", protected=True, federated=True)
+    plain = stores.add("scratch")
+    org = stores.add("org-lake", owner="111111111111")
+
+    assert sweep(account, cloudtrail) == {}
+
+    assert {arn for arn, s in stores.stores.items() if s["Status"] == "PENDING_DELETION"} == {guarded, plain}
+    assert account.params_of("UpdateEventDataStore") == [
+        {"EventDataStore": guarded, "TerminationProtectionEnabled": False}
+    ]
+    assert account.first("DisableFederation") < account.index("DeleteEventDataStore", EventDataStore=guarded)
+    assert protected_items(account, cloudtrail) == {
+        "org-lake": "the Organization's event data store, owned by 111111111111"
+    }
+    assert org not in {p["EventDataStore"] for p in account.params_of("DeleteEventDataStore")}
+
+
 def test_trails_go_from_their_home_region_only(account):
+    EventDataStores(account).install(account.stand_ins)
     account.client("s3").create_bucket(Bucket="trail-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
     client = account.client("cloudtrail")
     arn = client.create_trail(Name="audit", S3BucketName="trail-logs", IsMultiRegionTrail=True)["TrailARN"]
@@ -533,6 +657,7 @@ def test_trails_go_from_their_home_region_only(account):
 
 
 def test_the_organizations_trail_is_never_touched(account):
+    EventDataStores(account).install(account.stand_ins)
     management = "111111111111"
     org_trail = f"arn:aws:cloudtrail:{REGION}:{management}:trail/aws-controltower-BaselineCloudTrail"
     mine = f"arn:aws:cloudtrail:{REGION}:{account.account_id}:trail/aws-controltower-BaselineCloudTrail"

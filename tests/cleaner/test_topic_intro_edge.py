@@ -1,13 +1,14 @@
 """Topic "web app at the edge": what an attendee leaves after putting a site behind CloudFront.
 
 In eu-west-1 and us-east-1: an ACM certificate, a regional WAF web ACL protecting a load balancer
-(with an IP set), an SES identity and configuration set, a trail, a Config recorder with its
-delivery channel and a rule, a GuardDuty detector, Security Hub, an Access Analyzer analyzer, a
-Resolver outbound endpoint with a forwarding rule associated with a VPC and a query log
-configuration. Account-wide (from us-east-1): a public hosted zone with records and a private one,
-a health check, a CloudFront distribution reaching its origin through an origin access control and
-protected by a CLOUDFRONT-scope web ACL, a custom cache policy, an OIDC provider. The real engine
-sweeps it all; nothing may be left, and parents go only after their children.
+(with an IP set), an SES identity and configuration set, a trail and a CloudTrail Lake event data
+store, a Config recorder with its delivery channel and a rule, a GuardDuty detector, Security Hub,
+an Access Analyzer analyzer, a Resolver outbound endpoint with a forwarding rule associated with a
+VPC and a query log configuration. Account-wide (from us-east-1): a public hosted zone with records
+and a private one, a health check, a CloudFront distribution reaching its origin through an origin
+access control and protected by a CLOUDFRONT-scope web ACL, a custom cache policy, an OIDC
+provider. The real engine sweeps it all; nothing may be left, and parents go only after their
+children.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from tests.cleaner.test_services_app import RecordingContext, member_account, ty
 from tests.cleaner.test_services_edge import (
     CloudFrontExtras,
     ConformancePacks,
+    EventDataStores,
     QueryLogConfigs,
     WebACLAssociations,
     distribution_config,
@@ -129,6 +131,9 @@ def build_region(context: RecordingContext) -> dict:
     sesv2.create_configuration_set(ConfigurationSetName="orders")
 
     context.client("cloudtrail").create_trail(Name=f"audit-{region}", S3BucketName=bucket)
+    lake = EventDataStores(context)
+    lake.install(context.stand_ins)
+    lake.add(f"lake-{region}", protected=True)
 
     config = context.client("config")
     config.put_configuration_recorder(
@@ -171,7 +176,14 @@ def build_region(context: RecordingContext) -> dict:
     logs = QueryLogConfigs(context)
     logs.install(context.stand_ins)
     logs.add(f"rqlc-{region}", vpc)
-    return {"packs": packs, "analyzers": analyzers, "logs": logs, "associations": associations, "alb": alb}
+    return {
+        "packs": packs,
+        "analyzers": analyzers,
+        "logs": logs,
+        "associations": associations,
+        "alb": alb,
+        "lake": lake,
+    }
 
 
 def build_global(context: RecordingContext) -> dict:
@@ -257,6 +269,7 @@ def test_the_edge_footprint_is_swept_clean_in_both_regions_and_account_wide():
                 "wafv2.ip_set",
                 "sesv2.email_identity",
                 "cloudtrail.trail",
+                "cloudtrail.event_data_store",
                 "config.configuration_recorder",
                 "config.delivery_channel",
                 "guardduty.detector",
@@ -271,4 +284,5 @@ def test_the_edge_footprint_is_swept_clean_in_both_regions_and_account_wide():
             assert not built["associations"].protected[next(iter(built["associations"].protected))]
             assert built["packs"].packs == {} and built["analyzers"].names == set() and built["logs"].deleted
             assert context.client("cloudtrail").list_trails()["Trails"] == []
+            assert {store["Status"] for store in built["lake"].stores.values()} == {"PENDING_DELETION"}
             assert context.client("guardduty").list_detectors()["DetectorIds"] == []
