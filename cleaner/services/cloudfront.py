@@ -23,9 +23,8 @@ DISTRIBUTION = "cloudfront.distribution"
 
 @resource(DISTRIBUTION, is_global=True)
 class Distribution(Resource):
+    # Disabling deploys to every edge location before AWS takes the delete.
     gone_within = 900
-    # Each change to a distribution starts a deployment; one at a time keeps the ETags straight.
-    parallel_deletes = 2
 
     def list(self) -> Iterator[Item]:
         for page in self.client.get_paginator("list_distributions").paginate():

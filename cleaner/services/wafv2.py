@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from botocore.exceptions import ClientError
+
 from cleaner.registry import Item, Resource, resource
 from cleaner.services._paging import pages
 
@@ -58,9 +60,16 @@ class WebACL(_WebACL):
     iam_prefix = "wafv2"
 
     def prepare(self, item: Item) -> None:
-        # ListResourcesForWebACL answers one resource type at a time (load balancers when not told).
+        # ListResourcesForWebACL answers one resource type at a time (load balancers when not told), and
+        # every kind of resource WAF protects is asked about: the API's own list of them, newest included.
         for resource_type in self.client.meta.service_model.shape_for("ResourceType").enum:
-            found = self.client.list_resources_for_web_acl(WebACLArn=item.extra["arn"], ResourceType=resource_type)
+            try:
+                found = self.client.list_resources_for_web_acl(WebACLArn=item.extra["arn"], ResourceType=resource_type)
+            except ClientError as error:
+                # A kind the API names but that no web ACL of this region can protect is refused as a bad parameter.
+                if error.response.get("Error", {}).get("Code") == "WAFInvalidParameterException":
+                    continue
+                raise
             for arn in found.get("ResourceArns", ()):
                 self.client.disassociate_web_acl(ResourceArn=arn)
 

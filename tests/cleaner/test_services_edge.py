@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from cleaner.context import GLOBAL_REGION
@@ -513,6 +514,9 @@ class WebACLAssociations:
         stand_ins["DisassociateWebACL"] = self.disassociate
 
     def list_resources(self, params):
+        if params.get("ResourceType") == "AMPLIFY":
+            # What AWS answers for a kind of resource the API names but the region's web ACLs cannot protect.
+            raise ClientError({"Error": {"Code": "WAFInvalidParameterException", "Message": "bad"}}, "List")
         found = self.protected.get(params["WebACLArn"], {})
         return {"ResourceArns": [arn for arn, kind in found.items() if kind == params.get("ResourceType")]}
 
@@ -533,6 +537,9 @@ def test_regional_web_acls_leave_their_resources_then_go_before_their_rule_group
     assert sweep(account, wafv2) == {}
 
     assert {p["ResourceArn"] for p in account.params_of("DisassociateWebACL")} == {alb, pool}
+    # Every kind the API names was asked about, past the one AWS refused as a bad parameter.
+    kinds = account.client("wafv2").meta.service_model.shape_for("ResourceType").enum
+    assert [p["ResourceType"] for p in account.params_of("ListResourcesForWebACL")] == kinds
     assert account.last("DisassociateWebACL") < account.first("DeleteWebACL")
     assert account.first("DeleteWebACL") < account.first("DeleteRuleGroup") < account.first("DeleteIPSet")
     assert account.first("DeleteRuleGroup") < account.first("DeleteRegexPatternSet")
