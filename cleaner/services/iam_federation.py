@@ -2,10 +2,10 @@
 certificates and virtual MFA devices.
 
 Never touched, by what they are: the SAML provider IAM Identity Center keeps in each account it
-manages (its metadata names an Identity Center portal as the issuer: without it nobody signs in
-through Identity Center), and the root user's MFA device. A virtual MFA device assigned to a user
-goes with the user (iam.user deactivates and deletes it); one still assigned afterwards is
-deactivated first, as IAM refuses to delete an active device.
+manages (Identity Center's own roles trust it, or its metadata names an Identity Center portal as
+the issuer: without it nobody signs in through Identity Center), and the root user's MFA device.
+A virtual MFA device assigned to a user goes with the user (iam.user deactivates and deletes it);
+one still assigned afterwards is deactivated first, as IAM refuses to delete an active device.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 from cleaner.registry import Item, Resource, resource, tags_of
+from cleaner.services.iam import IDENTITY_CENTER_PATH, _listed, _trust_document
 
 # The entity id an IAM Identity Center instance signs its SAML assertions with.
 IDENTITY_CENTER_ISSUER = re.compile(r'entityID="https://portal\.sso\.[a-z0-9-]+\.amazonaws\.com/saml/assertion/')
@@ -51,18 +52,31 @@ class OpenIDConnectProvider(_Iam):
 @resource("iam.saml_provider", is_global=True)
 class SAMLProvider(_Iam):
     def list(self) -> Iterator[Item]:
-        for provider in self.each("list_saml_providers", "SAMLProviderList"):
+        providers = list(self.each("list_saml_providers", "SAMLProviderList"))
+        trusted = self.trusted_by_identity_center() if providers else set()
+        for provider in providers:
             arn = provider["Arn"]
             found = self.client.get_saml_provider(SAMLProviderArn=arn)
             metadata = found.get("SAMLMetadataDocument") or ""
+            identity_center = arn in trusted or IDENTITY_CENTER_ISSUER.search(metadata)
             yield Item(
                 id=arn,
                 name=arn.split("/", 1)[-1],
                 tags=tags_of(found.get("Tags")),
                 created=provider.get("CreateDate"),
                 extra={"arn": arn},
-                protected="IAM Identity Center's identity provider" if IDENTITY_CENTER_ISSUER.search(metadata) else "",
+                protected="IAM Identity Center's identity provider" if identity_center else "",
             )
+
+    def trusted_by_identity_center(self) -> set[str]:
+        """The SAML providers Identity Center's roles (on a path only AWS may use) let their users in through."""
+        providers = set()
+        for role in self.each("list_roles", "Roles", PathPrefix=IDENTITY_CENTER_PATH):
+            for statement in _listed(_trust_document(role).get("Statement")):
+                principal = statement.get("Principal")
+                if isinstance(principal, dict):
+                    providers.update(str(arn) for arn in _listed(principal.get("Federated")))
+        return providers
 
     def delete(self, item: Item) -> None:
         self.client.delete_saml_provider(SAMLProviderArn=item.id)

@@ -8,6 +8,7 @@ sweep really sees things go), or botocore's Stubber plays the whole API (Access 
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -823,6 +824,19 @@ def test_identity_providers_certificates_and_mfa_devices_go_but_identity_centers
     lookalike = iam.create_saml_provider(Name="AWSSSO_x_DO_NOT_DELETE", SAMLMetadataDocument=OTHER_METADATA)[
         "SAMLProviderArn"
     ]
+    # Whatever its metadata says, the provider Identity Center's own roles trust is Identity Center's.
+    trusted = iam.create_saml_provider(Name="AWSSSO_def_DO_NOT_DELETE", SAMLMetadataDocument=OTHER_METADATA)[
+        "SAMLProviderArn"
+    ]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": trusted}, "Action": ["sts:AssumeRoleWithSAML"]}],
+    }
+    iam.create_role(
+        RoleName="AWSReservedSSO_Admin_0123456789abcdef",
+        Path="/aws-reserved/sso.amazonaws.com/eu-west-1/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+    )
     iam.upload_server_certificate(
         ServerCertificateName="legacy-elb", CertificateBody="-----BEGIN CERTIFICATE-----", PrivateKey="key"
     )
@@ -837,7 +851,7 @@ def test_identity_providers_certificates_and_mfa_devices_go_but_identity_centers
 
     assert glob.params_of("DeleteOpenIDConnectProvider") == [{"OpenIDConnectProviderArn": oidc}]
     assert glob.params_of("DeleteSAMLProvider") == [{"SAMLProviderArn": lookalike}]
-    assert [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]] == [kept]
+    assert {p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]} == {kept, trusted}
     assert glob.params_of("DeleteServerCertificate") == [{"ServerCertificateName": "legacy-elb"}]
     assert glob.params_of("DeactivateMFADevice") == [{"UserName": "dev", "SerialNumber": device}]
     assert glob.index("DeactivateMFADevice") < glob.index("DeleteVirtualMFADevice", SerialNumber=device)
