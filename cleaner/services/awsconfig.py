@@ -4,7 +4,8 @@ A recorder is stopped before it is deleted, and a delivery channel is refused wh
 runs. Never touched, by what they are: service-linked recorders (made by another service, which
 owns them: ServicePrincipal set), and rules and conformance packs that another service or the
 Organization deployed (CreatedBy set: Security Hub's controls, a conformance pack's own rules,
-organization rules and packs); these go with what made them.
+organization rules and packs); these go with what made them. Nor what a stack the cleaner keeps
+made (Control Tower's baseline recorder, channel and detective controls: see _stacks.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cleaner.registry import Item, Resource, resource
+from cleaner.services._stacks import stack_protection
 
 
 def made_by(raw: dict) -> str:
@@ -48,7 +50,7 @@ class Rule(Resource):
                     id=rule["ConfigRuleName"],
                     name=rule["ConfigRuleName"],
                     extra={"arn": rule.get("ConfigRuleArn")},
-                    protected=made_by(rule),
+                    protected=made_by(rule) or stack_protection(self.context, rule["ConfigRuleName"]),
                 )
 
     def delete(self, item: Item) -> None:
@@ -64,7 +66,9 @@ class ConfigurationRecorder(Resource):
                 id=recorder["name"],
                 name=recorder["name"],
                 extra={"arn": recorder.get("arn")},
-                protected=f"service-linked recorder of {principal}" if principal else "",
+                protected=f"service-linked recorder of {principal}"
+                if principal
+                else stack_protection(self.context, recorder["name"]),
             )
 
     def prepare(self, item: Item) -> None:
@@ -78,7 +82,12 @@ class ConfigurationRecorder(Resource):
 class DeliveryChannel(Resource):
     def list(self) -> Iterator[Item]:
         for channel in self.client.describe_delivery_channels().get("DeliveryChannels", ()):
-            yield Item(id=channel["name"], name=channel["name"], extra={"bucket": channel.get("s3BucketName")})
+            yield Item(
+                id=channel["name"],
+                name=channel["name"],
+                extra={"bucket": channel.get("s3BucketName")},
+                protected=stack_protection(self.context, channel["name"]),
+            )
 
     def delete(self, item: Item) -> None:
         self.client.delete_delivery_channel(DeliveryChannelName=item.id)

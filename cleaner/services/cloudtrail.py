@@ -3,7 +3,8 @@ CloudTrail Lake's event data stores.
 
 An organization trail that the management account made shows in every member account, but only
 its owner may delete it: it is told by what it is (an organization trail whose ARN names another
-account) and never touched. An attendee's own trail, whatever it is called, goes.
+account) and never touched; so is the baseline trail an older Control Tower landing zone deployed
+by StackSet into the account (see _stacks.py). An attendee's own trail, whatever it is called, goes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 
 from cleaner.registry import Item, Resource, resource
 from cleaner.services._paging import pages
+from cleaner.services._stacks import stack_protection
 
 
 @resource("cloudtrail.trail")
@@ -30,7 +32,9 @@ class Trail(Resource):
                     trail = self.client.get_trail(Name=arn)["Trail"]
                     kind = "the Organization's trail" if trail.get("IsOrganizationTrail") else "a trail"
                     protected = f"{kind}, owned by account {owner}"
-                yield Item(id=arn, name=summary.get("Name", arn), extra={"arn": arn}, protected=protected)
+                name = summary.get("Name", arn)
+                protected = protected or stack_protection(self.context, name)
+                yield Item(id=arn, name=name, extra={"arn": arn}, protected=protected)
 
     def delete(self, item: Item) -> None:
         # By name: AWS takes the ARN too, the local fake AWS only the name; both in the home region.

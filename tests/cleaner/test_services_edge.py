@@ -750,6 +750,64 @@ def test_config_objects_another_service_made_are_left_to_it(account):
     }
 
 
+def baseline_stacks(stand_ins: dict, made: dict[str, str]) -> None:
+    """CloudFormation's answer to "which stack made this?": `made` maps physical ids to stack names."""
+
+    def describe(params):
+        stack = made.get(params.get("PhysicalResourceId"))
+        if stack is None:
+            message = f"Stack for {params.get('PhysicalResourceId')} does not exist"
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": message}}, "DescribeStackResources")
+        resource = {"StackName": stack, "LogicalResourceId": "R", "ResourceType": "AWS::X", "ResourceStatus": "OK"}
+        return {"StackResources": [resource | {"PhysicalResourceId": params["PhysicalResourceId"]}]}
+
+    stand_ins["DescribeStackResources"] = describe
+
+
+def test_control_towers_baseline_stays_an_attendees_lookalikes_go(account):
+    account.client("s3").create_bucket(Bucket="ct-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
+    config = account.client("config")
+    role = f"arn:aws:iam::{account.account_id}:role/aws-controltower-ConfigRecorderRole"
+    config.put_configuration_recorder(
+        ConfigurationRecorder={"name": "aws-controltower-BaselineConfigRecorder", "roleARN": role}
+    )
+    config.put_delivery_channel(
+        DeliveryChannel={"name": "aws-controltower-BaselineConfigDeliveryChannel", "s3BucketName": "ct-logs"}
+    )
+    for name in ("AWSControlTower_AWS-GR_ENCRYPTED_VOLUMES", "AWSControlTower_AWS-GR_lookalike"):
+        source = {"Owner": "AWS", "SourceIdentifier": "ENCRYPTED_VOLUMES"}
+        config.put_config_rule(ConfigRule={"ConfigRuleName": name, "Source": source})
+    trail = "aws-controltower-BaselineCloudTrail"
+    account.client("cloudtrail").create_trail(Name=trail, S3BucketName="ct-logs")
+    account.client("cloudtrail").create_trail(Name="aws-controltower-lookalike", S3BucketName="ct-logs")
+    ConformancePacks().install(account.stand_ins)
+    EventDataStores(account).install(account.stand_ins)
+    baseline = "StackSet-AWSControlTowerBP-BASELINE-CONFIG-0a1b2c"
+    baseline_stacks(
+        account.stand_ins,
+        {
+            "aws-controltower-BaselineConfigRecorder": baseline,
+            "aws-controltower-BaselineConfigDeliveryChannel": baseline,
+            "AWSControlTower_AWS-GR_ENCRYPTED_VOLUMES": "StackSet-AWSControlTowerGuardrailAWS-GR-ENCRYPTED-VOLUMES-1",
+            trail: "StackSet-AWSControlTowerBP-BASELINE-CLOUDTRAIL-3d4e5f",
+        },
+    )
+
+    assert sweep(account, awsconfig, cloudtrail) == {}
+
+    kept = protected_items(account, awsconfig) | protected_items(account, cloudtrail)
+    assert set(kept) == {
+        "aws-controltower-BaselineConfigRecorder",
+        "aws-controltower-BaselineConfigDeliveryChannel",
+        "AWSControlTower_AWS-GR_ENCRYPTED_VOLUMES",
+        trail,
+    }
+    assert kept[trail] == "made by stack StackSet-AWSControlTowerBP-BASELINE-CLOUDTRAIL-3d4e5f (deployed by a StackSet)"
+    assert account.params_of("DeleteConfigRule") == [{"ConfigRuleName": "AWSControlTower_AWS-GR_lookalike"}]
+    assert account.params_of("DeleteTrail") == [{"Name": "aws-controltower-lookalike"}]
+    assert "StopConfigurationRecorder" not in account.operations()
+
+
 # --- GuardDuty, Security Hub, Access Analyzer -------------------------------------------------------------
 
 
