@@ -1,4 +1,5 @@
-"""Route 53 (global): hosted zones, their query logging configurations, and health checks.
+"""Route 53 (global): hosted zones, their query logging configurations, traffic policies and the
+records they made, and health checks.
 
 AWS refuses to delete a hosted zone that holds any record set but its own SOA and apex NS, so the
 zone's records go first, in one change batch per zone (chunked where a zone is large: one batch
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cleaner.registry import Item, Resource, resource
+from cleaner.services._paging import pages
 
 # Records in one ChangeResourceRecordSets call: AWS caps a batch at 1,000 records and 32,000
 # characters of values; a zone rarely holds more than this, and a larger one takes a few batches.
@@ -51,7 +53,63 @@ class QueryLoggingConfig(Resource):
         self.client.delete_query_logging_config(Id=item.id)
 
 
-@resource("route53.hosted_zone", depends_on=["route53.query_logging_config"], is_global=True)
+@resource("route53.traffic_policy_instance", is_global=True)
+class TrafficPolicyInstance(Resource):
+    """The record sets a traffic policy made in a zone (billed monthly each): only deleting the
+    instance deletes them, as ChangeResourceRecordSets may not touch them, so they go before the zone."""
+
+    def list(self) -> Iterator[Item]:
+        markers: dict = {}
+        while True:
+            page = self.client.list_traffic_policy_instances(**markers)
+            for instance in page.get("TrafficPolicyInstances", ()):
+                yield Item(
+                    id=instance["Id"],
+                    name=instance.get("Name", instance["Id"]),
+                    extra={"zone": instance.get("HostedZoneId"), "state": instance.get("State")},
+                )
+            if not page.get("IsTruncated"):
+                return
+            markers = {
+                key: page[key]
+                for key in ("HostedZoneIdMarker", "TrafficPolicyInstanceNameMarker", "TrafficPolicyInstanceTypeMarker")
+                if page.get(key)
+            }
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_traffic_policy_instance(Id=item.id)
+
+
+# A traffic policy version that an instance still uses is refused.
+@resource("route53.traffic_policy", depends_on=["route53.traffic_policy_instance"], is_global=True)
+class TrafficPolicy(Resource):
+    """A traffic policy is deleted version by version; it is gone when its last version is."""
+
+    def list(self) -> Iterator[Item]:
+        for page in pages(self.client.list_traffic_policies, "TrafficPolicyIdMarker", "TrafficPolicyIdMarker"):
+            for policy in page.get("TrafficPolicySummaries", ()):
+                yield Item(id=policy["Id"], name=policy.get("Name", policy["Id"]))
+            if not page.get("IsTruncated"):
+                return
+
+    def delete(self, item: Item) -> None:
+        versions = []
+        marker: dict = {}
+        while True:
+            page = self.client.list_traffic_policy_versions(Id=item.id, **marker)
+            versions += [policy["Version"] for policy in page.get("TrafficPolicies", ())]
+            if not page.get("IsTruncated"):
+                break
+            marker = {"TrafficPolicyVersionMarker": page["TrafficPolicyVersionMarker"]}
+        for version in versions:
+            self.client.delete_traffic_policy(Id=item.id, Version=version)
+
+
+@resource(
+    "route53.hosted_zone",
+    depends_on=["route53.query_logging_config", "route53.traffic_policy_instance"],
+    is_global=True,
+)
 class HostedZone(Resource):
     def list(self) -> Iterator[Item]:
         pages = self.client.get_paginator("list_hosted_zones").paginate()

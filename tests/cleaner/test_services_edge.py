@@ -85,8 +85,76 @@ def make_zone(context, name: str, *, records: int = 2, vpc: str = "") -> str:
     return zone_id
 
 
+class TrafficPolicies:
+    """Route 53 traffic policies (by version) and their instances, which moto lacks."""
+
+    def __init__(self):
+        self.versions: dict[str, list[int]] = {}
+        self.instances: dict[str, str] = {}  # instance id → the policy it applies
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins["ListTrafficPolicyInstances"] = lambda params: {
+            "TrafficPolicyInstances": [
+                {"Id": i, "Name": f"{i}.shop.example.com.", "HostedZoneId": "Z1", "State": "Applied"}
+                | {"TTL": 60, "Message": "", "TrafficPolicyId": p, "TrafficPolicyVersion": 1, "TrafficPolicyType": "A"}
+                for i, p in self.instances.items()
+            ],
+            "IsTruncated": False,
+            "MaxItems": "100",
+        }
+        stand_ins["DeleteTrafficPolicyInstance"] = self.delete_instance
+        stand_ins["ListTrafficPolicies"] = lambda params: {
+            "TrafficPolicySummaries": [
+                {"Id": i, "Name": f"policy-{i}", "Type": "A", "LatestVersion": max(v), "TrafficPolicyCount": len(v)}
+                for i, v in self.versions.items()
+            ],
+            "IsTruncated": False,
+            "TrafficPolicyIdMarker": "",
+            "MaxItems": "100",
+        }
+        stand_ins["ListTrafficPolicyVersions"] = lambda params: {
+            "TrafficPolicies": [
+                {"Id": params["Id"], "Version": v, "Name": "p", "Type": "A", "Document": "{}"}
+                for v in self.versions[params["Id"]]
+            ],
+            "IsTruncated": False,
+            "TrafficPolicyVersionMarker": "",
+            "MaxItems": "100",
+        }
+        stand_ins["DeleteTrafficPolicy"] = self.delete_version
+
+    def delete_instance(self, params: dict) -> dict:
+        del self.instances[params["Id"]]
+        return {}
+
+    def delete_version(self, params: dict) -> dict:
+        assert params["Id"] not in self.instances.values(), "Route 53 refuses: an instance still applies it"
+        versions = self.versions[params["Id"]]
+        versions.remove(params["Version"])
+        if not versions:
+            del self.versions[params["Id"]]
+        return {}
+
+
+def test_traffic_policy_instances_go_before_their_zone_and_policies_version_by_version(account):
+    glob = at(account, GLOBAL_REGION)
+    zone = make_zone(glob, "shop.example.com.", records=1)
+    policies = TrafficPolicies()
+    policies.install(glob.stand_ins)
+    policies.versions = {"tp-1": [1, 2, 3]}
+    policies.instances = {"tpi-1": "tp-1"}
+
+    assert sweep(glob, route53) == {}
+
+    assert policies.versions == {} and policies.instances == {}
+    assert [p["Version"] for p in glob.params_of("DeleteTrafficPolicy")] == [1, 2, 3]
+    assert glob.first("DeleteTrafficPolicyInstance") < glob.index("DeleteHostedZone", Id=zone)
+    assert glob.first("DeleteTrafficPolicyInstance") < glob.first("DeleteTrafficPolicy")
+
+
 def test_hosted_zones_lose_their_records_in_one_batch_then_go_with_their_health_checks(account):
     glob = at(account, GLOBAL_REGION)
+    TrafficPolicies().install(glob.stand_ins)
     vpc = glob.client("ec2").create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
     public = make_zone(glob, "shop.example.com.", records=3)
     private = make_zone(glob, "internal.example.", vpc=vpc)
@@ -146,6 +214,7 @@ class Dnssec:
 def test_a_signed_zone_stops_signing_and_loses_its_keys_and_query_logging_first(account):
     glob = at(account, GLOBAL_REGION)
     zone = make_zone(glob, "signed.example.com.", records=1)
+    TrafficPolicies().install(glob.stand_ins)
     dnssec = Dnssec(zone)
     dnssec.install(glob.stand_ins)
     logs = glob.client("logs")
@@ -179,6 +248,7 @@ def test_a_zone_another_service_made_for_itself_is_left_to_it(account):
         "Marker": "",
     }
     glob.stand_ins.update({"ListHostedZones": zones, "ListTagsForResources": {"ResourceTagSets": []}})
+    TrafficPolicies().install(glob.stand_ins)
     glob.stand_ins["ListHealthChecks"] = {"HealthChecks": [], "IsTruncated": False, "MaxItems": "100", "Marker": ""}
     assert protected_items(glob, route53) == {
         "svc.local.": "managed by servicediscovery.amazonaws.com, deleted with what it belongs to"
@@ -577,6 +647,8 @@ def test_ses_identities_and_configuration_sets_go(account):
     client.create_email_identity(EmailIdentity="trainer@example.com")
     client.create_email_identity(EmailIdentity="example.org")
     client.create_configuration_set(ConfigurationSetName="tracking")
+    client.create_dedicated_ip_pool(PoolName="managed-pool", ScalingMode="MANAGED")
+    client.create_contact_list(ContactListName="newsletter")
 
     assert sweep(account, ses) == {}
 
@@ -585,6 +657,8 @@ def test_ses_identities_and_configuration_sets_go(account):
         "example.org",
     }
     assert account.params_of("DeleteConfigurationSet") == [{"ConfigurationSetName": "tracking"}]
+    assert account.params_of("DeleteDedicatedIpPool") == [{"PoolName": "managed-pool"}]
+    assert account.params_of("DeleteContactList") == [{"ContactListName": "newsletter"}]
     assert ses.EmailIdentity.iam_prefix == "ses"
 
 

@@ -5,10 +5,10 @@ In eu-west-1 and us-east-1: an ACM certificate, a regional WAF web ACL protectin
 store, a Config recorder with its delivery channel and a rule, a GuardDuty detector, Security Hub,
 an Access Analyzer analyzer, a Resolver outbound endpoint with a forwarding rule associated with a
 VPC and a query log configuration. Account-wide (from us-east-1): a public hosted zone with records
-and a private one, a health check, a CloudFront distribution reaching its origin through an origin
-access control and protected by a CLOUDFRONT-scope web ACL, a custom cache policy, an OIDC
-provider. The real engine sweeps it all; nothing may be left, and parents go only after their
-children.
+and a private one, a traffic policy applied in a zone, a health check, a CloudFront distribution
+reaching its origin through an origin access control and protected by a CLOUDFRONT-scope web ACL,
+a custom cache policy, an OIDC provider. The real engine sweeps it all; nothing may be left, and
+parents go only after their children.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from tests.cleaner.test_services_edge import (
     ConformancePacks,
     EventDataStores,
     QueryLogConfigs,
+    TrafficPolicies,
     WebACLAssociations,
     distribution_config,
     make_zone,
@@ -203,6 +204,9 @@ def build_global(context: RecordingContext) -> dict:
     extras.add("CachePolicy", "cp-1", "shop-assets")
     extras.install(context.stand_ins)
 
+    traffic = TrafficPolicies()
+    traffic.install(context.stand_ins)
+    traffic.versions, traffic.instances = {"tp-geo": [1, 2]}, {"tpi-www": "tp-geo"}
     public = make_zone(context, "shop.example.com.", records=3)
     vpc = context.client("ec2").create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     private = make_zone(context, "shop.internal.", vpc=vpc)
@@ -219,6 +223,7 @@ def build_global(context: RecordingContext) -> dict:
         "web_acl": web_acl["acl"],
         "zones": {public, private},
         "extras": extras,
+        "traffic": traffic,
     }
 
 
@@ -252,6 +257,8 @@ def test_the_edge_footprint_is_swept_clean_in_both_regions_and_account_wide():
                 us, "DeleteHostedZone", Id=zone
             )
         assert us.last("DeleteHostedZone") < us.first("DeleteHealthCheck")
+        assert us.first("DeleteTrafficPolicyInstance") < us.first("DeleteHostedZone")
+        assert made["traffic"].versions == {} and made["traffic"].instances == {}
         assert made["extras"].objects["CachePolicy"] == {}
         global_types = topic.deleted_types(GLOBAL_REGION)
         assert {"cloudfront.distribution", "wafv2.global_web_acl", "route53.hosted_zone", "iam.oidc_provider"} <= set(
