@@ -1,4 +1,4 @@
-"""Route 53 Resolver (regional): rules, endpoints and query log configurations.
+"""Route 53 Resolver (regional): rules, endpoints, query log configurations and DNS Firewall.
 
 A rule associated with VPCs, or a query log configuration still logging VPCs, is refused: their
 associations go first. A forwarding rule sends through an outbound endpoint, which AWS will not
@@ -106,3 +106,76 @@ class QueryLogConfig(_Resolver):
 
     def delete_now(self, item: Item) -> None:
         self.client.delete_resolver_query_log_config(ResolverQueryLogConfigId=item.id)
+
+
+# --- DNS Firewall: associations with VPCs, then rule groups (emptied of their rules), then domain lists.
+
+
+@resource("route53resolver.firewall_rule_group_association")
+class FirewallRuleGroupAssociation(_Resolver):
+    """A rule group's association with a VPC (billed per hour). One with mutation protection on is
+    refused until it is switched off; one another service manages (Firewall Manager) is its."""
+
+    def list(self) -> Iterator[Item]:
+        for association in self.each("list_firewall_rule_group_associations", "FirewallRuleGroupAssociations"):
+            manager = association.get("ManagedOwnerName")
+            yield Item(
+                id=association["Id"],
+                name=association.get("Name") or association["Id"],
+                created=association.get("CreationTime"),
+                extra={
+                    "arn": association.get("Arn"),
+                    "status": association.get("Status"),
+                    "protection": association.get("MutationProtection"),
+                },
+                protected=f"managed by {manager}" if manager else "",
+            )
+
+    def prepare(self, item: Item) -> None:
+        if item.extra.get("protection") == "ENABLED" and item.extra.get("status") not in GOING:
+            self.client.update_firewall_rule_group_association(
+                FirewallRuleGroupAssociationId=item.id, MutationProtection="DISABLED"
+            )
+
+    def delete_now(self, item: Item) -> None:
+        self.client.disassociate_firewall_rule_group(FirewallRuleGroupAssociationId=item.id)
+
+
+@resource("route53resolver.firewall_rule_group", depends_on=["route53resolver.firewall_rule_group_association"])
+class FirewallRuleGroup(_Resolver):
+    # The fields of a rule that name it within its group, where it has them.
+    RULE_KEYS = ("FirewallDomainListId", "FirewallThreatProtectionId", "Qtype")
+
+    def list(self) -> Iterator[Item]:
+        for group in self.each("list_firewall_rule_groups", "FirewallRuleGroups"):
+            yield Item(
+                id=group["Id"],
+                name=group.get("Name") or group["Id"],
+                extra={"arn": group.get("Arn")},
+                protected=self.shared_by_another(group),
+            )
+
+    def prepare(self, item: Item) -> None:
+        # AWS deletes no rule group that still holds rules.
+        for rule in self.each("list_firewall_rules", "FirewallRules", FirewallRuleGroupId=item.id):
+            keys = {key: rule[key] for key in self.RULE_KEYS if rule.get(key)}
+            self.client.delete_firewall_rule(FirewallRuleGroupId=item.id, **keys)
+
+    def delete_now(self, item: Item) -> None:
+        self.client.delete_firewall_rule_group(FirewallRuleGroupId=item.id)
+
+
+@resource("route53resolver.firewall_domain_list", depends_on=["route53resolver.firewall_rule_group"])
+class FirewallDomainList(_Resolver):
+    def list(self) -> Iterator[Item]:
+        for domain_list in self.each("list_firewall_domain_lists", "FirewallDomainLists"):
+            manager = domain_list.get("ManagedOwnerName")
+            yield Item(
+                id=domain_list["Id"],
+                name=domain_list.get("Name") or domain_list["Id"],
+                extra={"arn": domain_list.get("Arn"), "status": domain_list.get("Status")},
+                protected=f"managed by {manager}" if manager else "",
+            )
+
+    def delete_now(self, item: Item) -> None:
+        self.client.delete_firewall_domain_list(FirewallDomainListId=item.id)

@@ -318,7 +318,107 @@ class QueryLogConfigs:
         return {"ResolverQueryLogConfig": {"Id": config, "Status": "DELETING"}}
 
 
+class DnsFirewall:
+    """Route 53 Resolver DNS Firewall, which moto lacks: associations, rule groups with rules, domain lists."""
+
+    def __init__(self, context: RecordingContext):
+        self.account = context.account_id
+        self.associations: dict[str, dict] = {}  # id → {"group", "protection", "manager"}
+        self.groups: dict[str, dict] = {}  # id → {"owner", "rules": [domain list ids]}
+        self.lists: dict[str, str] = {}  # id → managing owner ("" for the account's own)
+
+    def install(self, stand_ins: dict) -> None:
+        stand_ins.update(
+            {
+                "ListFirewallRuleGroupAssociations": lambda params: {
+                    "FirewallRuleGroupAssociations": [
+                        {"Id": i, "Name": i, "FirewallRuleGroupId": a["group"], "VpcId": "vpc-1", "Status": "COMPLETE"}
+                        | {"MutationProtection": a["protection"]}
+                        | ({"ManagedOwnerName": a["manager"]} if a["manager"] else {})
+                        for i, a in self.associations.items()
+                    ]
+                },
+                "UpdateFirewallRuleGroupAssociation": self.unprotect,
+                "DisassociateFirewallRuleGroup": self.disassociate,
+                "ListFirewallRuleGroups": lambda params: {
+                    "FirewallRuleGroups": [{"Id": i, "Name": i, "OwnerId": g["owner"]} for i, g in self.groups.items()]
+                },
+                "ListFirewallRules": lambda params: {
+                    "FirewallRules": [
+                        {"FirewallRuleGroupId": params["FirewallRuleGroupId"], "FirewallDomainListId": d, "Name": d}
+                        for d in self.groups[params["FirewallRuleGroupId"]]["rules"]
+                    ]
+                },
+                "DeleteFirewallRule": self.delete_rule,
+                "DeleteFirewallRuleGroup": self.delete_group,
+                "ListFirewallDomainLists": lambda params: {
+                    "FirewallDomainLists": [
+                        {"Id": i, "Name": i} | ({"ManagedOwnerName": m} if m else {}) for i, m in self.lists.items()
+                    ]
+                },
+                "DeleteFirewallDomainList": self.delete_list,
+            }
+        )
+
+    def unprotect(self, params):
+        self.associations[params["FirewallRuleGroupAssociationId"]]["protection"] = params["MutationProtection"]
+        return {}
+
+    def disassociate(self, params):
+        association = self.associations[params["FirewallRuleGroupAssociationId"]]
+        assert association["protection"] == "DISABLED", "Resolver refuses: mutation protection is on"
+        del self.associations[params["FirewallRuleGroupAssociationId"]]
+        return {}
+
+    def delete_rule(self, params):
+        self.groups[params["FirewallRuleGroupId"]]["rules"].remove(params["FirewallDomainListId"])
+        return {}
+
+    def delete_group(self, params):
+        group = params["FirewallRuleGroupId"]
+        assert not self.groups[group]["rules"], "Resolver refuses: the rule group holds rules"
+        assert group not in {a["group"] for a in self.associations.values()}, "Resolver refuses: still associated"
+        del self.groups[group]
+        return {}
+
+    def delete_list(self, params):
+        used = {d for g in self.groups.values() for d in g["rules"]}
+        assert params["FirewallDomainListId"] not in used, "Resolver refuses: a rule uses the list"
+        del self.lists[params["FirewallDomainListId"]]
+        return {}
+
+    def fill(self) -> None:
+        self.lists = {"dl-mine": "", "dl-aws-malware": "Route 53 Resolver DNS Firewall"}
+        self.groups = {"rg-mine": {"owner": self.account, "rules": ["dl-mine", "dl-aws-malware"]}}
+        self.groups["rg-shared"] = {"owner": "999999999999", "rules": []}
+        self.associations = {
+            "rga-mine": {"group": "rg-mine", "protection": "ENABLED", "manager": ""},
+            "rga-fms": {"group": "rg-shared", "protection": "ENABLED", "manager": "AWS Firewall Manager"},
+        }
+
+
+def test_dns_firewall_associations_go_unprotected_then_emptied_rule_groups_then_domain_lists(account):
+    firewall = DnsFirewall(account)
+    firewall.install(account.stand_ins)
+    firewall.fill()
+    QueryLogConfigs(account).install(account.stand_ins)
+
+    assert sweep(account, route53resolver) == {}
+
+    assert set(firewall.associations) == {"rga-fms"} and set(firewall.groups) == {"rg-shared"}
+    assert firewall.lists == {"dl-aws-malware": "Route 53 Resolver DNS Firewall"}
+    assert account.first("UpdateFirewallRuleGroupAssociation") < account.first("DisassociateFirewallRuleGroup")
+    assert account.last("DeleteFirewallRule") < account.first("DeleteFirewallRuleGroup")
+    assert account.first("DeleteFirewallRuleGroup") < account.first("DeleteFirewallDomainList")
+    assert protected_items(account, route53resolver) == {
+        "rga-fms": "managed by AWS Firewall Manager",
+        "rg-shared": "owned by 999999999999, shared with this account",
+        "dl-aws-malware": "managed by Route 53 Resolver DNS Firewall",
+    }
+
+
 def test_resolver_rules_leave_their_vpcs_before_they_and_then_their_endpoint_go(account):
+    DnsFirewall(account).install(account.stand_ins)
     vpc, subnets, group = network(account)
     client = account.client("route53resolver")
     endpoint = client.create_resolver_endpoint(
@@ -353,6 +453,7 @@ def test_resolver_rules_leave_their_vpcs_before_they_and_then_their_endpoint_go(
 
 
 def test_resolvers_own_rules_and_those_shared_with_the_account_are_never_touched(account):
+    DnsFirewall(account).install(account.stand_ins)
     rules = [
         {"Id": "rslvr-autodefined-rr-internet-resolver", "Name": "Internet Resolver", "RuleType": "RECURSIVE"},
         {"Id": "rslvr-autodefined-rr-1", "Name": "Internet Resolver", "RuleType": "SYSTEM"},

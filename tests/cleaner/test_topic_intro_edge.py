@@ -4,7 +4,7 @@ In eu-west-1 and us-east-1: an ACM certificate, a regional WAF web ACL protectin
 (with an IP set), an SES identity and configuration set, a trail and a CloudTrail Lake event data
 store, a Config recorder with its delivery channel and a rule, a GuardDuty detector, Security Hub,
 an Access Analyzer analyzer, a Resolver outbound endpoint with a forwarding rule associated with a
-VPC and a query log configuration. Account-wide (from us-east-1): a public hosted zone with records
+VPC, a query log configuration and DNS Firewall. Account-wide (from us-east-1): a public hosted zone with records
 and a private one, a traffic policy applied in a zone, a health check, a CloudFront distribution
 reaching its origin through an origin access control and protected by a CLOUDFRONT-scope web ACL,
 a custom cache policy, an OIDC provider. The real engine sweeps it all; nothing may be left, and
@@ -38,6 +38,7 @@ from tests.cleaner.test_services_app import RecordingContext, member_account, ty
 from tests.cleaner.test_services_edge import (
     CloudFrontExtras,
     ConformancePacks,
+    DnsFirewall,
     EventDataStores,
     QueryLogConfigs,
     TrafficPolicies,
@@ -177,6 +178,9 @@ def build_region(context: RecordingContext) -> dict:
     logs = QueryLogConfigs(context)
     logs.install(context.stand_ins)
     logs.add(f"rqlc-{region}", vpc)
+    firewall = DnsFirewall(context)
+    firewall.install(context.stand_ins)
+    firewall.fill()
     return {
         "packs": packs,
         "analyzers": analyzers,
@@ -184,6 +188,7 @@ def build_region(context: RecordingContext) -> dict:
         "associations": associations,
         "alb": alb,
         "lake": lake,
+        "firewall": firewall,
     }
 
 
@@ -292,4 +297,5 @@ def test_the_edge_footprint_is_swept_clean_in_both_regions_and_account_wide():
             assert built["packs"].packs == {} and built["analyzers"].names == set() and built["logs"].deleted
             assert context.client("cloudtrail").list_trails()["Trails"] == []
             assert {store["Status"] for store in built["lake"].stores.values()} == {"PENDING_DELETION"}
+            assert set(built["firewall"].groups) == {"rg-shared"} and set(built["firewall"].associations) == {"rga-fms"}
             assert context.client("guardduty").list_detectors()["DetectorIds"] == []
