@@ -1,5 +1,6 @@
 """CloudFront (global): distributions, then what they used — functions, origin access controls and
-identities, custom cache / origin-request / response-headers policies, key value stores, key groups, public keys.
+identities, custom cache / origin-request / response-headers policies, continuous deployment policies, real-time
+log configurations, VPC origins, key value stores, key groups, public keys.
 
 Every CloudFront delete names the version it deletes (IfMatch: the ETag of a fresh Get), and AWS
 refuses anything a distribution still uses. A distribution is deleted only once disabled and
@@ -63,9 +64,11 @@ class _Versioned(Resource):
     items: ClassVar[str]  # JMESPath to the list in a page
     id_path: ClassVar[str]
     name_path: ClassVar[str]
-    get_call: ClassVar[str]
+    get_call: ClassVar[str] = ""  # "": deleted by its id alone, no version to name
     delete_call: ClassVar[str]
     id_param: ClassVar[str] = "Id"
+    state_path: ClassVar[str] = ""
+    going: ClassVar[frozenset[str]] = frozenset()  # states in which AWS is already deleting it
 
     def raw_pages(self) -> Iterator[dict]:
         if self.client.can_paginate(self.list_call):
@@ -82,9 +85,15 @@ class _Versioned(Resource):
                 if item_id in seen:  # functions are listed once per stage
                     continue
                 seen.add(item_id)
-                yield Item(id=item_id, name=jmespath.search(self.name_path, raw) or item_id)
+                state = jmespath.search(self.state_path, raw) if self.state_path else None
+                yield Item(id=item_id, name=jmespath.search(self.name_path, raw) or item_id, extra={"state": state})
 
     def delete(self, item: Item) -> None:
+        if item.extra.get("state") in self.going:
+            return
+        if not self.get_call:
+            getattr(self.client, self.delete_call)(**{self.id_param: item.id})
+            return
         etag = getattr(self.client, self.get_call)(**{self.id_param: item.id})["ETag"]
         getattr(self.client, self.delete_call)(**{self.id_param: item.id}, IfMatch=etag)
 
@@ -139,6 +148,30 @@ class KeyGroup(_Versioned):
     list_call, items = "list_key_groups", "KeyGroupList.Items"
     id_path, name_path = "KeyGroup.Id", "KeyGroup.KeyGroupConfig.Name"
     get_call, delete_call = "get_key_group", "delete_key_group"
+
+
+@resource("cloudfront.continuous_deployment_policy", depends_on=[DISTRIBUTION], is_global=True)
+class ContinuousDeploymentPolicy(_Versioned):
+    list_call, items = "list_continuous_deployment_policies", "ContinuousDeploymentPolicyList.Items"
+    id_path = "ContinuousDeploymentPolicy.Id"
+    name_path = "ContinuousDeploymentPolicy.ContinuousDeploymentPolicyConfig.StagingDistributionDnsNames.Items[0]"
+    get_call, delete_call = "get_continuous_deployment_policy", "delete_continuous_deployment_policy"
+
+
+@resource("cloudfront.realtime_log_config", depends_on=[DISTRIBUTION], is_global=True)
+class RealtimeLogConfig(_Versioned):
+    list_call, items = "list_realtime_log_configs", "RealtimeLogConfigs.Items"
+    id_path = name_path = "Name"
+    delete_call, id_param = "delete_realtime_log_config", "Name"
+
+
+# An origin inside a VPC (an internal load balancer or instance, reached through CloudFront's own
+# network interfaces in the VPC): the VPC's subnets cannot go while it is there.
+@resource("cloudfront.vpc_origin", depends_on=[DISTRIBUTION], is_global=True)
+class VpcOrigin(_Versioned):
+    list_call, items = "list_vpc_origins", "VpcOriginList.Items"
+    id_path, name_path, state_path, going = "Id", "Name", "Status", frozenset({"Deleting"})
+    get_call, delete_call = "get_vpc_origin", "delete_vpc_origin"
 
 
 # A key value store that a function still uses is refused.

@@ -545,24 +545,46 @@ def distribution_config(reference: str, *, oac: str = "", web_acl: str = "") -> 
     return config
 
 
-class CloudFrontExtras:
-    """What moto's CloudFront lacks — origin access identities, the three kinds of policy, key groups'
-    deletion — kept as state the sweep changes, each object with a version (ETag) that deletes must name."""
+def _summary(kind: str, config: str):
+    """How a CloudFront list answer shows one object of a kind with a named configuration."""
+    return lambda object_id, name: {kind: {"Id": object_id, config: {"Name": name}}}
 
-    KINDS = {  # kind → (its list call, the list in the answer, its configuration's field)
+
+class CloudFrontExtras:
+    """What moto's CloudFront lacks — origin access identities, the policies, real-time log
+    configurations, VPC origins, key groups' deletion — kept as state the sweep changes, each object
+    with a version (ETag) that deletes must name (real-time log configurations have none)."""
+
+    KINDS = {  # kind → (its list call, the list in the answer, how the answer shows one)
         "CloudFrontOriginAccessIdentity": (
             "ListCloudFrontOriginAccessIdentities",
             "CloudFrontOriginAccessIdentityList",
-            None,
+            lambda i, n: {"Id": i, "S3CanonicalUserId": "x", "Comment": n},
         ),
-        "CachePolicy": ("ListCachePolicies", "CachePolicyList", "CachePolicyConfig"),
-        "OriginRequestPolicy": ("ListOriginRequestPolicies", "OriginRequestPolicyList", "OriginRequestPolicyConfig"),
+        "CachePolicy": ("ListCachePolicies", "CachePolicyList", _summary("CachePolicy", "CachePolicyConfig")),
+        "OriginRequestPolicy": (
+            "ListOriginRequestPolicies",
+            "OriginRequestPolicyList",
+            _summary("OriginRequestPolicy", "OriginRequestPolicyConfig"),
+        ),
         "ResponseHeadersPolicy": (
             "ListResponseHeadersPolicies",
             "ResponseHeadersPolicyList",
-            "ResponseHeadersPolicyConfig",
+            _summary("ResponseHeadersPolicy", "ResponseHeadersPolicyConfig"),
         ),
-        "KeyGroup": ("ListKeyGroups", "KeyGroupList", "KeyGroupConfig"),
+        "ContinuousDeploymentPolicy": (
+            "ListContinuousDeploymentPolicies",
+            "ContinuousDeploymentPolicyList",
+            lambda i, n: {
+                "ContinuousDeploymentPolicy": {
+                    "Id": i,
+                    "ContinuousDeploymentPolicyConfig": {"StagingDistributionDnsNames": {"Items": [n]}},
+                }
+            },
+        ),
+        "RealtimeLogConfig": ("ListRealtimeLogConfigs", "RealtimeLogConfigs", lambda i, n: {"Name": i, "ARN": n}),
+        "VpcOrigin": ("ListVpcOrigins", "VpcOriginList", lambda i, n: {"Id": i, "Name": n, "Status": "Deployed"}),
+        "KeyGroup": ("ListKeyGroups", "KeyGroupList", _summary("KeyGroup", "KeyGroupConfig")),
     }
 
     def __init__(self):
@@ -580,14 +602,14 @@ class CloudFrontExtras:
 
     def listing(self, kind: str, params: dict) -> dict:
         self.list_params.append(params)
-        _, key, config = self.KINDS[kind]
-        if config is None:
-            items = [{"Id": i, "S3CanonicalUserId": "x", "Comment": n} for i, n in self.objects[kind].items()]
-        else:
-            items = [{kind: {"Id": i, config: {"Name": n}}} for i, n in self.objects[kind].items()]
+        _, key, shown = self.KINDS[kind]
+        items = [shown(i, n) for i, n in self.objects[kind].items()]
         return {key: {"Items": items, "Quantity": len(items), "MaxItems": 100, "Marker": "", "IsTruncated": False}}
 
     def delete(self, kind: str, params: dict) -> dict:
+        if kind == "RealtimeLogConfig":
+            del self.objects[kind][params["Name"]]
+            return {}
         assert params["IfMatch"] == f"E-{params['Id']}", "CloudFront deletes only the version it is told"
         del self.objects[kind][params["Id"]]
         return {}
@@ -628,6 +650,10 @@ def test_distributions_are_disabled_deployed_and_deleted_before_what_they_use(ac
     for operation in ("DeleteOriginAccessControl", "DeleteFunction", "DeleteCachePolicy", "DeleteKeyGroup"):
         assert glob.first("DeleteDistribution") < glob.first(operation)
     assert glob.first("DeleteKeyGroup") < glob.index("DeletePublicKey", Id=key)
+    assert glob.params_of("DeleteRealtimeLogConfig") == [{"Name": "Real1"}]
+    assert glob.params_of("DeleteVpcOrigin") == [{"Id": "VpcO1", "IfMatch": "E-VpcO1"}]
+    for operation in ("DeleteRealtimeLogConfig", "DeleteVpcOrigin", "DeleteContinuousDeploymentPolicy"):
+        assert glob.first("DeleteDistribution") < glob.first(operation)
     # A key value store goes after the functions that read it, named with its ETag too.
     assert glob.first("DeleteFunction") < glob.index("DeleteKeyValueStore", Name=store)
     assert glob.params_of("DeleteKeyValueStore")[0]["IfMatch"]
