@@ -41,19 +41,30 @@ class ConformancePack(Resource):
 # A pack's rules carry CreatedBy and go with it; the pack first spares a refusal on its rules.
 @resource("config.rule", depends_on=["config.conformance_pack"])
 class Rule(Resource):
+    def __init__(self, context):
+        super().__init__(context)
+        # Which stack made a rule does not change during a sweep, and Control Tower brings dozens.
+        self.made_by_stack: dict[str, str] = {}
+
     def list(self) -> Iterator[Item]:
         for page in self.client.get_paginator("describe_config_rules").paginate():
             for rule in page.get("ConfigRules", ()):
-                if rule.get("ConfigRuleState") == "DELETING":
-                    continue  # the delete was accepted; AWS finishes it on its own
+                name = rule["ConfigRuleName"]
+                protected = made_by(rule)
+                if not protected:
+                    if name not in self.made_by_stack:
+                        self.made_by_stack[name] = stack_protection(self.context, name)
+                    protected = self.made_by_stack[name]
                 yield Item(
-                    id=rule["ConfigRuleName"],
-                    name=rule["ConfigRuleName"],
-                    extra={"arn": rule.get("ConfigRuleArn")},
-                    protected=made_by(rule) or stack_protection(self.context, rule["ConfigRuleName"]),
+                    id=name,
+                    name=name,
+                    extra={"arn": rule.get("ConfigRuleArn"), "state": rule.get("ConfigRuleState")},
+                    protected=protected,
                 )
 
     def delete(self, item: Item) -> None:
+        if item.extra.get("state") == "DELETING":
+            return  # AWS is at it: listed until it is gone, never asked twice
         self.client.delete_config_rule(ConfigRuleName=item.id)
 
 

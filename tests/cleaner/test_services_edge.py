@@ -1133,3 +1133,16 @@ def test_resource_shares_the_account_owns_go(account):
     assert sweep(account, ram) == {}
     assert account.params_of("DeleteResourceShare") == [{"resourceShareArn": share["resourceShareArn"]}]
     assert {p["resourceOwner"] for p in account.params_of("GetResourceShares")} == {"SELF"}
+
+
+def test_a_config_rule_being_deleted_is_still_listed_but_not_asked_again(account):
+    account.stand_ins["DescribeConfigRules"] = {
+        "ConfigRules": [{"ConfigRuleName": "versioning", "ConfigRuleState": "DELETING", "Source": {}}]
+    }
+    rules = awsconfig.Rule(account)
+    (item,) = rules.list()
+    rules.delete(item)
+    assert "DeleteConfigRule" not in account.operations()
+    # Which stack made it was asked once, however often the rule is listed.
+    list(rules.list())
+    assert account.operations().count("DescribeStackResources") == 1
