@@ -4,11 +4,11 @@ In eu-west-1 and us-east-1: an ACM certificate, a regional WAF web ACL protectin
 (with an IP set), an SES identity and configuration set, a trail and a CloudTrail Lake event data
 store, a Config recorder with its delivery channel and a rule, a GuardDuty detector, Security Hub,
 an Access Analyzer analyzer, a Resolver outbound endpoint with a forwarding rule associated with a
-VPC, a query log configuration and DNS Firewall. Account-wide (from us-east-1): a public hosted zone with records
-and a private one, a traffic policy applied in a zone, a health check, a CloudFront distribution
-reaching its origin through an origin access control and protected by a CLOUDFRONT-scope web ACL,
-a custom cache policy, an OIDC provider. The real engine sweeps it all; nothing may be left, and
-parents go only after their children.
+VPC, a query log configuration and DNS Firewall. Account-wide (from us-east-1): a public hosted
+zone with records and a private one, a traffic policy applied in a zone, a health check, a
+CloudFront distribution reaching its origin through an origin access control and protected by a
+CLOUDFRONT-scope web ACL, a custom cache policy, an OIDC provider. The real engine sweeps it all;
+nothing may be left, and parents go only after their children.
 """
 
 from __future__ import annotations
