@@ -3,8 +3,8 @@ records they made, and health checks.
 
 AWS refuses to delete a hosted zone that holds any record set but its own SOA and apex NS, so the
 zone's records go first, in one change batch per zone (chunked where a zone is large: one batch
-takes at most 1,000 records), and so is a signed zone: DNSSEC signing goes off and its key-signing
-keys go first. A private zone's VPC associations go with the zone. A zone or health
+takes at most 1,000 records). A signed zone is refused too: DNSSEC signing goes off and its
+key-signing keys go first. A private zone's VPC associations go with the zone. A zone or health
 check that another service made for itself (Cloud Map's namespaces) carries a LinkedService and is
 deleted by that service, with the namespace: listed, never touched.
 """
