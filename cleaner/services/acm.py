@@ -25,7 +25,9 @@ KEY_TYPES = [
 ]
 
 
-@resource("acm.certificate")
+# A load balancer's listeners hold their certificates: the balancers of the region go first, which
+# spares a refusal per certificate (other users — API domains, CloudFront — are waited for by re-scans).
+@resource("acm.certificate", depends_on=["elbv2.load_balancer"])
 class Certificate(Resource):
     def list(self) -> Iterator[Item]:
         pages = self.client.get_paginator("list_certificates").paginate(Includes={"keyTypes": KEY_TYPES})
