@@ -1,4 +1,5 @@
-"""AWS Config: conformance packs, rules, then the configuration recorder and its delivery channel.
+"""AWS Config: conformance packs, rules, then the configuration recorder and its delivery channel;
+aggregators and the retention setting.
 
 A recorder is stopped before it is deleted, and a delivery channel is refused while a recorder
 runs. Never touched, by what they are: service-linked recorders (made by another service, which
@@ -102,3 +103,36 @@ class DeliveryChannel(Resource):
 
     def delete(self, item: Item) -> None:
         self.client.delete_delivery_channel(DeliveryChannelName=item.id)
+
+
+@resource("config.aggregator")
+class Aggregator(Resource):
+    """An aggregator gathers other accounts' and regions' Config data into this one."""
+
+    def list(self) -> Iterator[Item]:
+        for page in self.client.get_paginator("describe_configuration_aggregators").paginate():
+            for aggregator in page.get("ConfigurationAggregators", ()):
+                name = aggregator["ConfigurationAggregatorName"]
+                yield Item(
+                    id=name,
+                    name=name,
+                    created=aggregator.get("CreationTime"),
+                    extra={"arn": aggregator.get("ConfigurationAggregatorArn")},
+                    protected=made_by(aggregator),
+                )
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_configuration_aggregator(ConfigurationAggregatorName=item.id)
+
+
+@resource("config.retention_configuration")
+class RetentionConfiguration(Resource):
+    """How long Config keeps its history: an attendee's setting, which would outlive the recorder."""
+
+    def list(self) -> Iterator[Item]:
+        for page in self.client.get_paginator("describe_retention_configurations").paginate():
+            for configuration in page.get("RetentionConfigurations", ()):
+                yield Item(id=configuration["Name"], name=configuration["Name"])
+
+    def delete(self, item: Item) -> None:
+        self.client.delete_retention_configuration(RetentionConfigurationName=item.id)

@@ -921,6 +921,11 @@ def test_config_packs_and_rules_go_before_the_recorder_stops_and_goes_then_its_c
     )
     packs = ConformancePacks(baseline="")
     packs.install(account.stand_ins)
+    client.put_configuration_aggregator(
+        ConfigurationAggregatorName="all-regions",
+        AccountAggregationSources=[{"AccountIds": [account.account_id], "AllAwsRegions": True}],
+    )
+    client.put_retention_configuration(RetentionPeriodInDays=30)
 
     assert sweep(account, awsconfig) == {}
 
@@ -931,6 +936,8 @@ def test_config_packs_and_rules_go_before_the_recorder_stops_and_goes_then_its_c
     assert account.first("StopConfigurationRecorder") < account.first("DeleteConfigurationRecorder")
     assert account.first("DeleteConfigurationRecorder") < account.first("DeleteDeliveryChannel")
     assert client.describe_configuration_recorders()["ConfigurationRecorders"] == []
+    assert account.params_of("DeleteConfigurationAggregator") == [{"ConfigurationAggregatorName": "all-regions"}]
+    assert account.params_of("DeleteRetentionConfiguration") == [{"RetentionConfigurationName": "default"}]
 
 
 def test_config_objects_another_service_made_are_left_to_it(account):
