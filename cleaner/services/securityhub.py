@@ -28,7 +28,8 @@ class Hub(Resource):
             raise
         administrator = self.client.get_administrator_account().get("Administrator") or {}
         protected = ""
-        if administrator.get("AccountId") and administrator.get("MemberStatus") != "Removed":
+        # Only a relationship in force: an invitation never accepted, or one resigned, leaves the hub the account's.
+        if administrator.get("AccountId") and administrator.get("MemberStatus") == "Enabled":
             protected = f"managed by the Organization's Security Hub administrator {administrator['AccountId']}"
         yield Item(
             id=hub["HubArn"],

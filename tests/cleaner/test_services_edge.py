@@ -1031,6 +1031,10 @@ def test_the_accounts_own_detector_goes_one_the_organization_manages_stays(accou
     assert protected_items(account, guardduty) == {
         managed: "managed by the Organization's GuardDuty administrator 222222222222"
     }
+    account.stand_ins["GetAdministratorAccount"] = {
+        "Administrator": {"AccountId": "222222222222", "InvitationId": "i", "RelationshipStatus": "Resigned"}
+    }
+    assert protected_items(account, guardduty) == {}
 
 
 def test_security_hub_is_switched_off_unless_the_organization_administers_it(account):
@@ -1048,6 +1052,10 @@ def test_security_hub_is_switched_off_unless_the_organization_administers_it(acc
     assert protected_items(account, securityhub) == {
         "Security Hub": "managed by the Organization's Security Hub administrator 333333333333"
     }
+    account.stand_ins["securityhub:GetAdministratorAccount"] = {
+        "Administrator": {"AccountId": "333333333333", "MemberStatus": "Invited"}
+    }
+    assert protected_items(account, securityhub) == {}
 
 
 def test_access_analyzers_are_deleted_by_name(account):
