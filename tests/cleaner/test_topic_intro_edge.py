@@ -299,3 +299,15 @@ def test_the_edge_footprint_is_swept_clean_in_both_regions_and_account_wide():
             assert {store["Status"] for store in built["lake"].stores.values()} == {"PENDING_DELETION"}
             assert set(built["firewall"].groups) == {"rg-shared"} and set(built["firewall"].associations) == {"rga-fms"}
             assert context.client("guardduty").list_detectors()["DetectorIds"] == []
+
+
+def test_an_empty_account_sweeps_clean_where_the_fake_aws_lacks_some_of_these_services():
+    # Without stand-ins, what moto lacks must read as "not offered here", never as a failed listing:
+    # otherwise no sweep of the local fake AWS could finish clean.
+    with member_account() as first:
+        eu = RecordingContext(account_id=first.account_id, region="eu-west-1")
+        us = RecordingContext(account_id=first.account_id, region="us-east-1")
+        topic = sweep_topic({"eu-west-1": eu, GLOBAL_REGION: us}, types_of(*MODULES))
+        assert topic.left() == {}
+        assert "accessanalyzer.analyzer" in topic.outcomes["eu-west-1"].unavailable
+        assert "cloudfront.cache_policy" in topic.outcomes[GLOBAL_REGION].unavailable
