@@ -289,7 +289,9 @@ class Protection:
             return _("an AWS-managed KMS key")
         if item.id in self.organization_stacks:
             return _("a stack of the Organization's StackSet")
-        if item.tags.get(STACK_ID_TAG) in self.organization_stacks:
+        # The aws: tag only AWS can set, or the stack CloudFormation says made an untaggable thing.
+        made_by = item.tags.get(STACK_ID_TAG) or item.extra.get("stack_id")
+        if made_by and made_by in self.organization_stacks:
             return _("made by the Organization's StackSet")
         return ""
 

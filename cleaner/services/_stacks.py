@@ -1,21 +1,21 @@
-"""Whether a resource belongs to a stack the cleaner never deletes (StackSets', Control Tower's).
+"""Which stack made a resource that carries no tags (a Config recorder, a trail): CloudFormation says, by
+the resource's physical id.
 
 Control Tower and StackSets put their baseline into each member account as stacks: a Config
 recorder and delivery channel, Config rules (its detective controls), in older landing zones a
-trail. The stack is the Organization's, and so is what it made: deleting that breaks the baseline
-and its drift checks. CloudFormation says which stack made a resource, by the resource's physical
-id; AWS answers ValidationError for one no stack made.
+trail. Whether such a stack is the Organization's is decided by identity, in cleaner.safety (the
+stacks the management account's StackSets list in this account), never by the stack's name: the
+module only says which stack it is, in Item.extra["stack_id"]. AWS answers ValidationError for a
+resource no stack made.
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from cleaner.services.cloudformation import protection_of
 
-
-def stack_protection(context, physical_id: str) -> str:
-    """Why the resource must stay because a protected stack made it ("" when no such stack did)."""
+def owning_stack(context, physical_id: str) -> str:
+    """The id of the stack that made this resource ("" when none did)."""
     client = context.client("cloudformation")
     try:
         resources = client.describe_stack_resources(PhysicalResourceId=physical_id)["StackResources"]
@@ -23,8 +23,4 @@ def stack_protection(context, physical_id: str) -> str:
         if error.response.get("Error", {}).get("Code") == "ValidationError":
             return ""
         raise
-    for resource in resources:
-        reason = protection_of(resource.get("StackName", ""))
-        if reason:
-            return f"made by stack {resource['StackName']} ({reason})"
-    return ""
+    return next((r["StackId"] for r in resources if r.get("StackId")), "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cleaner.registry import Item, Resource, resource
-from cleaner.services._stacks import stack_protection
+from cleaner.services._stacks import owning_stack
 
 
 def made_by(raw: dict) -> str:
@@ -52,14 +52,16 @@ class Rule(Resource):
             for rule in page.get("ConfigRules", ()):
                 name = rule["ConfigRuleName"]
                 protected = made_by(rule)
-                if not protected:
-                    if name not in self.made_by_stack:
-                        self.made_by_stack[name] = stack_protection(self.context, name)
-                    protected = self.made_by_stack[name]
+                if not protected and name not in self.made_by_stack:
+                    self.made_by_stack[name] = owning_stack(self.context, name)
                 yield Item(
                     id=name,
                     name=name,
-                    extra={"arn": rule.get("ConfigRuleArn"), "state": rule.get("ConfigRuleState")},
+                    extra={
+                        "arn": rule.get("ConfigRuleArn"),
+                        "state": rule.get("ConfigRuleState"),
+                        "stack_id": self.made_by_stack.get(name, ""),
+                    },
                     protected=protected,
                 )
 
@@ -77,10 +79,11 @@ class ConfigurationRecorder(Resource):
             yield Item(
                 id=recorder["name"],
                 name=recorder["name"],
-                extra={"arn": recorder.get("arn")},
-                protected=f"service-linked recorder of {principal}"
-                if principal
-                else stack_protection(self.context, recorder["name"]),
+                extra={
+                    "arn": recorder.get("arn"),
+                    "stack_id": "" if principal else owning_stack(self.context, recorder["name"]),
+                },
+                protected=f"service-linked recorder of {principal}" if principal else "",
             )
 
     def prepare(self, item: Item) -> None:
@@ -97,8 +100,7 @@ class DeliveryChannel(Resource):
             yield Item(
                 id=channel["name"],
                 name=channel["name"],
-                extra={"bucket": channel.get("s3BucketName")},
-                protected=stack_protection(self.context, channel["name"]),
+                extra={"bucket": channel.get("s3BucketName"), "stack_id": owning_stack(self.context, channel["name"])},
             )
 
     def delete(self, item: Item) -> None:

@@ -11,12 +11,6 @@ from __future__ import annotations
 from cleaner.registry import Item, Resource, resource, tags_of
 
 
-def protection_of(name: str) -> str:
-    """Nothing: a stack's name protects nothing. Kept for cleaner.services.iam, which asks it by name
-    about a service role's stack; the stack's id in Protection.organization_stacks is what counts."""
-    return ""
-
-
 # A Cloud9 environment deletes its own "aws-cloud9-…" stack; deleting that stack first breaks it.
 @resource("cloudformation.stack", depends_on=["cloud9.environment"])
 class Stack(Resource):

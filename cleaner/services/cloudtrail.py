@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from cleaner.registry import Item, Resource, resource
 from cleaner.services._paging import pages
-from cleaner.services._stacks import stack_protection
+from cleaner.services._stacks import owning_stack
 
 
 @resource("cloudtrail.trail")
@@ -33,8 +33,8 @@ class Trail(Resource):
                     kind = "the Organization's trail" if trail.get("IsOrganizationTrail") else "a trail"
                     protected = f"{kind}, owned by account {owner}"
                 name = summary.get("Name", arn)
-                protected = protected or stack_protection(self.context, name)
-                yield Item(id=arn, name=name, extra={"arn": arn}, protected=protected)
+                stack_id = "" if protected else owning_stack(self.context, name)
+                yield Item(id=arn, name=name, extra={"arn": arn, "stack_id": stack_id}, protected=protected)
 
     def delete(self, item: Item) -> None:
         # By name: AWS takes the ARN too, the local fake AWS only the name; both in the home region.

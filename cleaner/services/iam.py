@@ -22,7 +22,6 @@ from django.conf import settings
 
 from cleaner import safety
 from cleaner.registry import Item, Resource, resource, tags_of
-from cleaner.services.cloudformation import protection_of
 
 # Never by a name an attendee could choose: a role is kept when it is the access role, lives on a path
 # only AWS may create roles under, or is trusted by the Organization's management account (what
@@ -213,8 +212,6 @@ class Role(_Iam):
         for role in roles:
             name, protected = role["RoleName"], role_protection(role, trusted_accounts=trusted)
             stack = stacks.get(role["Arn"])
-            if stack and not protected and protection_of(stack[1]):
-                protected = f"service role of stack {stack[1]} ({protection_of(stack[1])})"
             # Protected roles are not read any further than their name.
             tags = {} if protected else tags_of(self.each("list_role_tags", "Tags", RoleName=name))
             yield Item(
@@ -222,25 +219,30 @@ class Role(_Iam):
                 name=name,
                 tags=tags,
                 created=role.get("CreateDate"),
-                extra={"arn": role["Arn"], "stack": f"{stack[1]} in {stack[0]}" if stack else ""},
+                # A StackSet's stack running as this role keeps it (by the stack's id, in cleaner.safety).
+                extra={
+                    "arn": role["Arn"],
+                    "stack": f"{stack[1]} in {stack[0]}" if stack else "",
+                    "stack_id": stack[2] if stack else "",
+                },
                 protected=protected,
             )
 
-    def stacks_running_as(self, role_arns: set[str]) -> dict[str, tuple[str, str]]:
-        """(region, stack name) of a live stack running as each of these roles, in every enabled region.
+    def stacks_running_as(self, role_arns: set[str]) -> dict[str, tuple[str, str, str]]:
+        """(region, stack name, stack id) of a live stack running as each of these roles, in every enabled region.
 
         Only asked when some role trusts CloudFormation, which few do. A region whose stacks cannot
         be listed fails the listing (the engine reports it and asks again): a role it cannot vouch
         for is not deleted.
         """
-        found: dict[str, tuple[str, str]] = {}
+        found: dict[str, tuple[str, str, str]] = {}
         for region in safety.enabled_regions(self.context.account_id):
             client = dataclasses.replace(self.context, region=region).client("cloudformation")
             for page in client.get_paginator("describe_stacks").paginate():
                 for stack in page["Stacks"]:
                     arn = stack.get("RoleARN")
                     if arn in role_arns and stack["StackStatus"] != "DELETE_COMPLETE":
-                        found.setdefault(arn, (region, stack["StackName"]))
+                        found.setdefault(arn, (region, stack["StackName"], stack["StackId"]))
         return found
 
     def delete(self, item: Item) -> None:

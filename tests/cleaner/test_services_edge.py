@@ -967,7 +967,11 @@ def test_config_objects_another_service_made_are_left_to_it(account):
     }
 
 
-def baseline_stacks(stand_ins: dict, made: dict[str, str]) -> None:
+def stack_id(account, name: str) -> str:
+    return f"arn:aws:cloudformation:{REGION}:{account.account_id}:stack/{name}/0a1b2c3d"
+
+
+def baseline_stacks(account, made: dict[str, str]) -> None:
     """CloudFormation's answer to "which stack made this?": `made` maps physical ids to stack names."""
 
     def describe(params):
@@ -975,13 +979,23 @@ def baseline_stacks(stand_ins: dict, made: dict[str, str]) -> None:
         if stack is None:
             message = f"Stack for {params.get('PhysicalResourceId')} does not exist"
             raise ClientError({"Error": {"Code": "ValidationError", "Message": message}}, "DescribeStackResources")
-        resource = {"StackName": stack, "LogicalResourceId": "R", "ResourceType": "AWS::X", "ResourceStatus": "OK"}
+        resource = {
+            "StackName": stack,
+            "StackId": stack_id(account, stack),
+            "LogicalResourceId": "R",
+            "ResourceType": "AWS::X",
+            "ResourceStatus": "OK",
+        }
         return {"StackResources": [resource | {"PhysicalResourceId": params["PhysicalResourceId"]}]}
 
-    stand_ins["DescribeStackResources"] = describe
+    account.stand_ins["DescribeStackResources"] = describe
 
 
-def test_control_towers_baseline_stays_an_attendees_lookalikes_go(account):
+def test_control_towers_baseline_stays_by_its_stacks_identity_an_attendees_lookalikes_go(account):
+    from cleaner.safety import Protection
+    from tests.cleaner.test_services_app import types_of
+    from tests.cleaner.topics import sweep_topic
+
     account.client("s3").create_bucket(Bucket="ct-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
     config = account.client("config")
     role = f"arn:aws:iam::{account.account_id}:role/aws-controltower-ConfigRecorderRole"
@@ -1000,26 +1014,36 @@ def test_control_towers_baseline_stays_an_attendees_lookalikes_go(account):
     ConformancePacks().install(account.stand_ins)
     EventDataStores(account).install(account.stand_ins)
     baseline = "StackSet-AWSControlTowerBP-BASELINE-CONFIG-0a1b2c"
+    guardrail = "StackSet-AWSControlTowerGuardrailAWS-GR-ENCRYPTED-VOLUMES-1"
+    trail_stack = "StackSet-AWSControlTowerBP-BASELINE-CLOUDTRAIL-3d4e5f"
     baseline_stacks(
-        account.stand_ins,
+        account,
         {
             "aws-controltower-BaselineConfigRecorder": baseline,
             "aws-controltower-BaselineConfigDeliveryChannel": baseline,
-            "AWSControlTower_AWS-GR_ENCRYPTED_VOLUMES": "StackSet-AWSControlTowerGuardrailAWS-GR-ENCRYPTED-VOLUMES-1",
-            trail: "StackSet-AWSControlTowerBP-BASELINE-CLOUDTRAIL-3d4e5f",
+            "AWSControlTower_AWS-GR_ENCRYPTED_VOLUMES": guardrail,
+            trail: trail_stack,
+            # An attendee's own stack, named like a StackSet's: its name protects nothing.
+            "aws-controltower-lookalike": "StackSet-AWSControlTowerBP-lookalike",
         },
     )
+    # The stacks the management account's StackSets list in this account.
+    organization = frozenset(stack_id(account, name) for name in (baseline, guardrail, trail_stack))
+    protection = Protection(
+        identity_names=frozenset({"OrganizationAccountAccessRole"}), organization_stacks=organization
+    )
 
-    assert sweep(account, awsconfig, cloudtrail) == {}
+    swept = sweep_topic({REGION: account}, types_of(awsconfig, cloudtrail), protection=protection)
 
-    kept = protected_items(account, awsconfig) | protected_items(account, cloudtrail)
-    assert set(kept) == {
+    assert swept.left() == {}
+    kept = {item_id: why for _type, item_id, action, why in swept.recorders[REGION].events if action == "protected"}
+    assert {name.rsplit("/", 1)[-1] if "trail/" in name else name for name in kept} == {
         "aws-controltower-BaselineConfigRecorder",
         "aws-controltower-BaselineConfigDeliveryChannel",
         "AWSControlTower_AWS-GR_ENCRYPTED_VOLUMES",
         trail,
     }
-    assert kept[trail] == "made by stack StackSet-AWSControlTowerBP-BASELINE-CLOUDTRAIL-3d4e5f (deployed by a StackSet)"
+    assert set(kept.values()) == {"made by the Organization's StackSet"}
     assert account.params_of("DeleteConfigRule") == [{"ConfigRuleName": "AWSControlTower_AWS-GR_lookalike"}]
     assert account.params_of("DeleteTrail") == [{"Name": "aws-controltower-lookalike"}]
     assert "StopConfigurationRecorder" not in account.operations()
