@@ -60,14 +60,14 @@ class _Disabled(Listed):
             self.disable(item)
 
     def settled(self, item) -> bool:
-        for _attempt in range(int(SETTLE_SECONDS / SETTLE_STEP) + 1):
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
             found = getattr(self.client, self.describe)(**{self.key: [item.extra["arn"]]})[self.answer]
-            if not found:
+            if not found or (found[0].get("state") == "DISABLED" and found[0].get("status") in ("VALID", "INVALID")):
                 return True
-            if found[0].get("state") == "DISABLED" and found[0].get("status") in ("VALID", "INVALID"):
-                return True
+            if time.monotonic() + SETTLE_STEP > deadline:
+                return False
             time.sleep(SETTLE_STEP)
-        return False
 
     def delete(self, item):
         if self.is_going(item):

@@ -37,18 +37,17 @@ class Workspace(Listed):
 
     def delete_many(self, items):
         wanted = [item for item in items if not self.is_going(item)]
-        if not wanted:
-            return {}
-        answer = self.client.terminate_workspaces(
-            TerminateWorkspaceRequests=[{"WorkspaceId": item.id} for item in wanted]
-        )
-        return {
-            failed["WorkspaceId"]: ClientError(
-                {"Error": {"Code": failed.get("ErrorCode", ""), "Message": failed.get("ErrorMessage", "")}},
-                "TerminateWorkspaces",
+        refused = {}
+        # The engine hands at most batch_size; chunked again for any caller that does not.
+        for start in range(0, len(wanted), TERMINATE_BATCH):
+            chunk = wanted[start : start + TERMINATE_BATCH]
+            answer = self.client.terminate_workspaces(
+                TerminateWorkspaceRequests=[{"WorkspaceId": item.id} for item in chunk]
             )
-            for failed in answer.get("FailedRequests", ())
-        }
+            for failed in answer.get("FailedRequests", ()):
+                error = {"Code": failed.get("ErrorCode", ""), "Message": failed.get("ErrorMessage", "")}
+                refused[failed["WorkspaceId"]] = ClientError({"Error": error}, "TerminateWorkspaces")
+        return refused
 
 
 @resource("workspaces.directory", depends_on=["workspaces.workspace"])
