@@ -60,7 +60,14 @@ class Thing(Listed):
 class ThingGroup(Listed):
     # A parent is refused while it has child groups: it is deleted on the re-scan after them.
     listing = Listing("list_thing_groups", "thingGroups", id="groupName", arn="groupArn")
-    deleting = Deleting("delete_thing_group", {"thingGroupName": "id"})
+
+    def delete(self, item):
+        # A dynamic group (one defined by a fleet-index query) has a delete call of its own.
+        found = self.client.describe_thing_group(thingGroupName=item.id)
+        if found.get("queryString"):
+            self.client.delete_dynamic_thing_group(thingGroupName=item.id)
+        else:
+            self.client.delete_thing_group(thingGroupName=item.id)
 
 
 @resource("iot.billing_group")

@@ -1,8 +1,11 @@
-"""Amazon WorkSpaces: workspaces, then the directories registered with the service.
+"""Amazon WorkSpaces: workspaces, then the directories registered with the service, and the
+account's own bundles, images and IP access control groups.
 
 Terminating a workspace takes a few minutes, during which it is TERMINATING (listed, not asked
 again); a TERMINATED one is gone. A directory is deregistered from WorkSpaces only once it has no
-workspace left; the directory itself is Directory Service's (ds.*), swept there.
+workspace left; the directory itself is Directory Service's (ds.*), swept there. A custom bundle
+goes after the workspaces made from it, and an image after the bundles that use it; AWS's public
+bundles and images are never listed (they are asked for only by owner AMAZON / type SHARED).
 """
 
 from __future__ import annotations
@@ -63,3 +66,42 @@ class Directory(Listed):
         going=frozenset({"DEREGISTERING"}),
     )
     deleting = Deleting("deregister_workspace_directory", {"DirectoryId": "id"})
+
+
+@resource("workspaces.bundle", depends_on=["workspaces.workspace"])
+class Bundle(Listed):
+    # Without an Owner, AWS answers with this account's own bundles only.
+    listing = Listing(
+        "describe_workspace_bundles",
+        "Bundles",
+        id="BundleId",
+        name="Name",
+        created="CreationTime",
+        state="State",
+        extra={"owner": "Owner"},
+    )
+    deleting = Deleting("delete_workspace_bundle", {"BundleId": "id"})
+
+    def protect(self, raw):
+        return "a bundle AWS publishes" if raw.get("Owner") == "AMAZON" else ""
+
+
+@resource("workspaces.image", depends_on=["workspaces.bundle"])
+class Image(Listed):
+    listing = Listing(
+        "describe_workspace_images",
+        "Images",
+        id="ImageId",
+        name="Name",
+        created="Created",
+        state="State",
+        params={"ImageType": "OWNED"},
+    )
+    deleting = Deleting("delete_workspace_image", {"ImageId": "id"})
+
+
+# Deregistering a directory lets go of its IP groups; AWS refuses to delete one still associated.
+@resource("workspaces.ip_group", depends_on=["workspaces.directory"])
+class IpGroup(Listed):
+    listing = Listing("describe_ip_groups", "Result", id="groupId", name="groupName")
+    deleting = Deleting("delete_ip_group", {"GroupId": "id"})

@@ -442,8 +442,32 @@ def workspaces_fake(context: RecordingContext) -> FakeService:
         if any(w["DirectoryId"] == row["DirectoryId"] and w["State"] != "TERMINATED" for w in fake.rows("workspaces")):
             refuse("DeregisterWorkspaceDirectory", "The directory still has workspaces")
 
+    def bundle_unused(row, params):
+        if any(w["BundleId"] == row["BundleId"] and w["State"] != "TERMINATED" for w in fake.rows("workspaces")):
+            refuse("DeleteWorkspaceBundle", "Workspaces use the bundle", "ResourceAssociatedException")
+
+    def image_unused(row, params):
+        if any(b["ImageId"] == row["ImageId"] for b in fake.rows("bundles")):
+            refuse("DeleteWorkspaceImage", "A bundle uses the image", "ResourceAssociatedException")
+
+    def group_unused(row, params):
+        if any(row["groupId"] in d.get("ipGroupIds", ()) for d in fake.rows("directories")):
+            refuse("DeleteIpGroup", "A directory uses the group", "ResourceAssociatedException")
+
+    def own_bundles(row, params):
+        return row["Owner"] == params.get("Owner", "self")
+
+    def owned_images(row, params):
+        return params["ImageType"] == "OWNED"
+
     context.stand_ins.update(
         {
+            "DescribeWorkspaceBundles": fake.lists("bundles", "Bundles", own_bundles),
+            "DeleteWorkspaceBundle": fake.deletes("bundles", "BundleId", "DeleteWorkspaceBundle", bundle_unused),
+            "DescribeWorkspaceImages": fake.lists("images", "Images", owned_images),
+            "DeleteWorkspaceImage": fake.deletes("images", "ImageId", "DeleteWorkspaceImage", image_unused),
+            "DescribeIpGroups": fake.lists("ip_groups", "Result"),
+            "DeleteIpGroup": fake.deletes("ip_groups", "GroupId", "DeleteIpGroup", group_unused),
             "DescribeWorkspaces": fake.lists("workspaces", "Workspaces"),
             "TerminateWorkspaces": terminate,
             "DescribeWorkspaceDirectories": fake.lists("directories", "Directories"),
@@ -505,11 +529,24 @@ def appstream_fake(context: RecordingContext) -> FakeService:
 def end_user_footprint(workspaces_: FakeService, appstream_: FakeService, prefix: str = "desk") -> None:
     directory = "d-1234567890"
     workspaces_.add(
-        "directories", directory, DirectoryId=directory, DirectoryName="corp.example.com", State="REGISTERED"
+        "directories",
+        directory,
+        DirectoryId=directory,
+        DirectoryName="corp",
+        State="REGISTERED",
+        ipGroupIds=["wsipg-1"],
     )
+    workspaces_.add("ip_groups", "wsipg-1", groupId="wsipg-1", groupName=f"{prefix}-office")
+    workspaces_.add("images", "wsi-1", ImageId="wsi-1", Name=f"{prefix}-golden", State="AVAILABLE")
+    workspaces_.add("bundles", "wsb-1", BundleId="wsb-1", Name=f"{prefix}-bundle", ImageId="wsi-1", Owner="self")
+    workspaces_.add("bundles", "wsb-aws", BundleId="wsb-aws", Name="Standard with Windows", ImageId="x", Owner="AMAZON")
     for n in range(30):  # more than one TerminateWorkspaces call takes
-        workspaces_.add("workspaces", f"ws-{n}", WorkspaceId=f"ws-{n}", DirectoryId=directory, State="AVAILABLE")
-    workspaces_.add("workspaces", "ws-old", WorkspaceId="ws-old", DirectoryId=directory, State="TERMINATED")
+        workspaces_.add(
+            "workspaces", f"ws-{n}", WorkspaceId=f"ws-{n}", DirectoryId=directory, BundleId="wsb-1", State="AVAILABLE"
+        )
+    workspaces_.add(
+        "workspaces", "ws-old", WorkspaceId="ws-old", DirectoryId=directory, BundleId="wsb-1", State="TERMINATED"
+    )
     appstream_.add("fleets", f"{prefix}-fleet", Name=f"{prefix}-fleet", State="RUNNING", ImageName=f"{prefix}-image")
     appstream_.add("stacks", f"{prefix}-stack", Name=f"{prefix}-stack")
     appstream_.add(
@@ -530,6 +567,11 @@ def test_workspaces_are_terminated_in_batches_before_their_directory_is_deregist
     assert fake.rows("directories") == []
     assert [len(p["TerminateWorkspaceRequests"]) for p in account.params_of("TerminateWorkspaces")] == [25, 5]
     assert account.last("TerminateWorkspaces") < account.first("DeregisterWorkspaceDirectory")
+    assert [row["BundleId"] for row in fake.rows("bundles")] == ["wsb-aws"]
+    assert not fake.rows("images") and not fake.rows("ip_groups")
+    bundle = account.index("DeleteWorkspaceBundle")
+    assert account.last("TerminateWorkspaces") < bundle < account.index("DeleteWorkspaceImage")
+    assert account.index("DeregisterWorkspaceDirectory") < account.index("DeleteIpGroup")
 
 
 def test_appstream_fleets_are_stopped_and_disassociated_before_stacks_and_images_go(account):
@@ -544,3 +586,20 @@ def test_appstream_fleets_are_stopped_and_disassociated_before_stacks_and_images
     assert account.index("DeleteFleet") < account.index("DeleteStack")
     assert account.index("StopImageBuilder") < account.index("DeleteImageBuilder") < account.index("DeleteImage")
     assert account.params_of("DescribeImages")[0] == {"Type": "PRIVATE"}
+
+
+def test_a_dynamic_thing_group_is_deleted_by_its_own_call(account):
+    groups = {"by-firmware": {"queryString": "attributes.fw:1.0"}, "plain": {}}
+    account.stand_ins.update(
+        {
+            "ListThingGroups": {"thingGroups": [{"groupName": name, "groupArn": f"arn:{name}"} for name in groups]},
+            "DescribeThingGroup": lambda params: groups[params["thingGroupName"]],
+            "DeleteDynamicThingGroup": {},
+            "DeleteThingGroup": {},
+        }
+    )
+    resource = iot.ThingGroup(account)
+    for item in resource.list():
+        resource.delete(item)
+    assert account.params_of("DeleteDynamicThingGroup") == [{"thingGroupName": "by-firmware"}]
+    assert account.params_of("DeleteThingGroup") == [{"thingGroupName": "plain"}]
