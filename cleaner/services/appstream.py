@@ -10,12 +10,13 @@ another account's.
 from __future__ import annotations
 
 from cleaner.registry import Deleting, Listed, Listing, resource
+from cleaner.services._offered import OfferedOnly
 
 RUNNING = frozenset({"RUNNING", "STARTING", "PENDING"})
 
 
 @resource("appstream.fleet")
-class Fleet(Listed):
+class Fleet(OfferedOnly, Listed):
     # Stopping a fleet drains its streaming instances: several minutes.
     gone_within = 600.0
     listing = Listing("describe_fleets", "Fleets", id="Name", arn="Arn", created="CreatedTime", state="State")
@@ -30,13 +31,13 @@ class Fleet(Listed):
 
 
 @resource("appstream.stack", depends_on=["appstream.fleet"])
-class Stack(Listed):
+class Stack(OfferedOnly, Listed):
     listing = Listing("describe_stacks", "Stacks", id="Name", arn="Arn", created="CreatedTime")
     deleting = Deleting("delete_stack", {"Name": "id"})
 
 
 @resource("appstream.image_builder")
-class ImageBuilder(Listed):
+class ImageBuilder(OfferedOnly, Listed):
     gone_within = 600.0
     listing = Listing(
         "describe_image_builders",
@@ -56,7 +57,7 @@ class ImageBuilder(Listed):
 
 # An image a fleet or a builder still uses, or one a builder is still making, is refused.
 @resource("appstream.image", depends_on=["appstream.fleet", "appstream.image_builder"])
-class Image(Listed):
+class Image(OfferedOnly, Listed):
     listing = Listing(
         "describe_images",
         "Images",

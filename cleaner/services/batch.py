@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from cleaner.registry import Deleting, Item, Listed, Listing, Resource, resource
+from cleaner.services._offered import OfferedOnly
 
 # Jobs in these states still hold (or wait for) compute; SUCCEEDED and FAILED ones are history.
 UNFINISHED = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
@@ -25,7 +26,7 @@ class StillSettling(Exception):
 
 
 @resource("batch.job")
-class Job(Resource):
+class Job(OfferedOnly, Resource):
     def list(self):
         for queues in self.client.get_paginator("describe_job_queues").paginate():
             for queue in queues["jobQueues"]:
@@ -82,7 +83,7 @@ class _Disabled(Listed):
 
 
 @resource("batch.job_queue", depends_on=["batch.job"])
-class JobQueue(_Disabled):
+class JobQueue(OfferedOnly, _Disabled):
     listing = Listing(
         "describe_job_queues",
         "jobQueues",
@@ -106,7 +107,7 @@ class JobQueue(_Disabled):
 
 # Queues name their compute environments and their scheduling policy: both wait for the queues.
 @resource("batch.compute_environment", depends_on=["batch.job_queue"])
-class ComputeEnvironment(_Disabled):
+class ComputeEnvironment(OfferedOnly, _Disabled):
     # Deleting one also tears down its ECS cluster and Auto Scaling group: minutes, not seconds.
     gone_within = 300.0
     listing = Listing(
@@ -131,7 +132,7 @@ class ComputeEnvironment(_Disabled):
 
 
 @resource("batch.job_definition")
-class JobDefinition(Listed):
+class JobDefinition(OfferedOnly, Listed):
     # Every revision is its own item; deregistered (INACTIVE) ones cannot be used again and are
     # not listed with status=ACTIVE.
     listing = Listing(
@@ -148,7 +149,7 @@ class JobDefinition(Listed):
 
 
 @resource("batch.scheduling_policy", depends_on=["batch.job_queue"])
-class SchedulingPolicy(Listed):
+class SchedulingPolicy(OfferedOnly, Listed):
     listing = Listing("list_scheduling_policies", "schedulingPolicies", id="arn", name="arn")
     deleting = Deleting("delete_scheduling_policy", {"arn": "id"})
 

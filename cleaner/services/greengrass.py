@@ -9,6 +9,7 @@ Components are deleted version by version; AWS's public components are never lis
 from __future__ import annotations
 
 from cleaner.registry import Deleting, Item, Listed, Listing, Resource, resource
+from cleaner.services._offered import OfferedOnly
 
 
 class _Greengrass:
@@ -18,7 +19,7 @@ class _Greengrass:
 
 
 @resource("greengrassv2.deployment")
-class Deployment(_Greengrass, Listed):
+class Deployment(OfferedOnly, _Greengrass, Listed):
     listing = Listing(
         "list_deployments",
         "deployments",
@@ -37,13 +38,13 @@ class Deployment(_Greengrass, Listed):
 
 
 @resource("greengrassv2.core_device", depends_on=["greengrassv2.deployment"])
-class CoreDevice(_Greengrass, Listed):
+class CoreDevice(OfferedOnly, _Greengrass, Listed):
     listing = Listing("list_core_devices", "coreDevices", id="coreDeviceThingName")
     deleting = Deleting("delete_core_device", {"coreDeviceThingName": "id"})
 
 
 @resource("greengrassv2.component_version", depends_on=["greengrassv2.deployment"])
-class ComponentVersion(_Greengrass, Resource):
+class ComponentVersion(OfferedOnly, _Greengrass, Resource):
     def list(self):
         for page in self.client.get_paginator("list_components").paginate(scope="PRIVATE"):
             for component in page["components"]:

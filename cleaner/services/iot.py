@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cleaner.registry import Deleting, Item, Listed, Listing, NotYet, Resource, resource
+from cleaner.services._offered import OfferedOnly
 
 # AWS keeps a deprecated thing type at least this long before it may be deleted.
 DEPRECATION_WAIT = timedelta(minutes=5)
@@ -22,7 +23,7 @@ def paged(client, operation: str, key: str, **params):
 
 
 @resource("iot.certificate")
-class Certificate(Listed):
+class Certificate(OfferedOnly, Listed):
     listing = Listing(
         "list_certificates",
         "certificates",
@@ -47,7 +48,7 @@ class Certificate(Listed):
 
 
 @resource("iot.thing")
-class Thing(Listed):
+class Thing(OfferedOnly, Listed):
     listing = Listing("list_things", "things", id="thingName", arn="thingArn", extra={"type": "thingTypeName"})
     deleting = Deleting("delete_thing", {"thingName": "id"})
 
@@ -57,7 +58,7 @@ class Thing(Listed):
 
 
 @resource("iot.thing_group")
-class ThingGroup(Listed):
+class ThingGroup(OfferedOnly, Listed):
     # A parent is refused while it has child groups: it is deleted on the re-scan after them.
     listing = Listing("list_thing_groups", "thingGroups", id="groupName", arn="groupArn")
 
@@ -71,13 +72,13 @@ class ThingGroup(Listed):
 
 
 @resource("iot.billing_group")
-class BillingGroup(Listed):
+class BillingGroup(OfferedOnly, Listed):
     listing = Listing("list_billing_groups", "billingGroups", id="groupName", arn="groupArn")
     deleting = Deleting("delete_billing_group", {"billingGroupName": "id"})
 
 
 @resource("iot.thing_type", depends_on=["iot.thing"])
-class ThingType(Listed):
+class ThingType(OfferedOnly, Listed):
     listing = Listing(
         "list_thing_types",
         "thingTypes",
@@ -105,7 +106,7 @@ class ThingType(Listed):
 # Certificates let go of their policies before going; a policy still attached elsewhere (a
 # Cognito identity, a thing group) is let go of here.
 @resource("iot.policy", depends_on=["iot.certificate"])
-class Policy(Resource):
+class Policy(OfferedOnly, Resource):
     def list(self):
         for policy in paged(self.client, "list_policies", "policies"):
             yield Item(id=policy["policyName"], name=policy["policyName"], extra={"arn": policy.get("policyArn")})

@@ -10,10 +10,11 @@ signed (iot.certificate).
 from __future__ import annotations
 
 from cleaner.registry import Deleting, Listed, Listing, resource
+from cleaner.services._offered import OfferedOnly
 
 
 @resource("iot.job")
-class Job(Listed):
+class Job(OfferedOnly, Listed):
     # Deleting many jobs at once is throttled hard by AWS (a handful a second at most).
     parallel_deletes = 2
     listing = Listing(
@@ -29,26 +30,26 @@ class Job(Listed):
 
 
 @resource("iot.job_template")
-class JobTemplate(Listed):
+class JobTemplate(OfferedOnly, Listed):
     listing = Listing("list_job_templates", "jobTemplates", id="jobTemplateId", arn="jobTemplateArn")
     deleting = Deleting("delete_job_template", {"jobTemplateId": "id"})
 
 
 @resource("iot.topic_rule")
-class TopicRule(Listed):
+class TopicRule(OfferedOnly, Listed):
     listing = Listing("list_topic_rules", "rules", id="ruleName", arn="ruleArn", created="createdAt")
     deleting = Deleting("delete_topic_rule", {"ruleName": "id"})
 
 
 @resource("iot.role_alias")
-class RoleAlias(Listed):
+class RoleAlias(OfferedOnly, Listed):
     # The listing has only the aliases' names.
     listing = Listing("list_role_aliases", "roleAliases", id="@")
     deleting = Deleting("delete_role_alias", {"roleAlias": "id"})
 
 
 @resource("iot.authorizer")
-class Authorizer(Listed):
+class Authorizer(OfferedOnly, Listed):
     listing = Listing("list_authorizers", "authorizers", id="authorizerName", arn="authorizerArn")
     deleting = Deleting("delete_authorizer", {"authorizerName": "id"})
 
@@ -59,7 +60,7 @@ class Authorizer(Listed):
 
 
 @resource("iot.provisioning_template")
-class ProvisioningTemplate(Listed):
+class ProvisioningTemplate(OfferedOnly, Listed):
     listing = Listing(
         "list_provisioning_templates", "templates", id="templateName", arn="templateArn", created="creationDate"
     )
@@ -67,7 +68,7 @@ class ProvisioningTemplate(Listed):
 
 
 @resource("iot.ca_certificate", depends_on=["iot.certificate"])
-class CACertificate(Listed):
+class CACertificate(OfferedOnly, Listed):
     listing = Listing(
         "list_ca_certificates",
         "certificates",

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cleaner.registry import Deleting, Listed, Listing, resource
+from cleaner.services._offered import OfferedOnly
 
 
-class Pages(Listed):
+class Pages(OfferedOnly, Listed):
     """A Lightsail Get* call, paged by hand where boto3 has no paginator for it."""
 
     def pages(self) -> Iterator[dict]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from cleaner.registry import Deleting, Listed, Listing, resource
+from cleaner.services._offered import OfferedOnly
 
 # TerminateWorkspaces takes at most this many workspaces a call.
 TERMINATE_BATCH = 25
 
 
 @resource("workspaces.workspace")
-class Workspace(Listed):
+class Workspace(OfferedOnly, Listed):
     gone_within = 600.0
     batch_size = TERMINATE_BATCH
     listing = Listing(
@@ -54,7 +55,7 @@ class Workspace(Listed):
 
 
 @resource("workspaces.directory", depends_on=["workspaces.workspace"])
-class Directory(Listed):
+class Directory(OfferedOnly, Listed):
     gone_within = 300.0
     listing = Listing(
         "describe_workspace_directories",
@@ -69,7 +70,7 @@ class Directory(Listed):
 
 
 @resource("workspaces.bundle", depends_on=["workspaces.workspace"])
-class Bundle(Listed):
+class Bundle(OfferedOnly, Listed):
     # Without an Owner, AWS answers with this account's own bundles only.
     listing = Listing(
         "describe_workspace_bundles",
@@ -87,7 +88,7 @@ class Bundle(Listed):
 
 
 @resource("workspaces.image", depends_on=["workspaces.bundle"])
-class Image(Listed):
+class Image(OfferedOnly, Listed):
     listing = Listing(
         "describe_workspace_images",
         "Images",
@@ -102,6 +103,6 @@ class Image(Listed):
 
 # Deregistering a directory lets go of its IP groups; AWS refuses to delete one still associated.
 @resource("workspaces.ip_group", depends_on=["workspaces.directory"])
-class IpGroup(Listed):
+class IpGroup(OfferedOnly, Listed):
     listing = Listing("describe_ip_groups", "Result", id="groupId", name="groupName")
     deleting = Deleting("delete_ip_group", {"GroupId": "id"})

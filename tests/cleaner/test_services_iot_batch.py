@@ -603,3 +603,21 @@ def test_a_dynamic_thing_group_is_deleted_by_its_own_call(account):
         resource.delete(item)
     assert account.params_of("DeleteDynamicThingGroup") == [{"thingGroupName": "by-firmware"}]
     assert account.params_of("DeleteThingGroup") == [{"thingGroupName": "plain"}]
+
+
+def test_a_listing_the_endpoint_does_not_know_means_not_offered_there(account):
+    # moto answers AWS APIs it lacks with a bare 404; so does the local stack.
+    def not_found(params):
+        answer = {
+            "Error": {"Code": "404", "Message": "Not yet implemented"},
+            "ResponseMetadata": {"HTTPStatusCode": 404},
+        }
+        raise ClientError(answer, "ListComponents")
+
+    account.stand_ins.update({"ListComponents": not_found, "GetInstances": not_found})
+    for resource in (greengrass.ComponentVersion(account), lightsail_compute.Instance(account)):
+        with pytest.raises(NotImplementedError):
+            list(resource.list())
+    account.stand_ins["GetInstances"] = lambda params: refuse("GetInstances", "denied", "AccessDeniedException")
+    with pytest.raises(ClientError):
+        list(lightsail_compute.Instance(account).list())
