@@ -43,7 +43,8 @@ class Certificate(OfferedOnly, Listed):
             self.client.detach_thing_principal(thingName=thing, principal=arn)
         for policy in paged(self.client, "list_attached_policies", "policies", target=arn):
             self.client.detach_policy(policyName=policy["policyName"], target=arn)
-        if item.extra.get("state") in ("ACTIVE", "PENDING_TRANSFER", "PENDING_ACTIVATION"):
+        # Taken back from a transfer, a certificate is INACTIVE already; a REVOKED one stays so.
+        if item.extra.get("state") in ("ACTIVE", "PENDING_ACTIVATION"):
             self.client.update_certificate(certificateId=item.id, newStatus="INACTIVE")
 
 

@@ -621,3 +621,18 @@ def test_a_listing_the_endpoint_does_not_know_means_not_offered_there(account):
     account.stand_ins["GetInstances"] = lambda params: refuse("GetInstances", "denied", "AccessDeniedException")
     with pytest.raises(ClientError):
         list(lightsail_compute.Instance(account).list())
+
+
+def test_a_certificate_offered_to_another_account_is_taken_back_before_it_goes(account):
+    cert = account.client("iot").create_keys_and_certificate(setAsActive=False)
+    account.stand_ins.update(
+        {
+            "ListCertificates": {"certificates": [{**cert, "status": "PENDING_TRANSFER"}]},
+            "CancelCertificateTransfer": {},
+        }
+    )
+    resource = iot.Certificate(account)
+    (item,) = resource.list()
+    resource.prepare(item)
+    assert account.params_of("CancelCertificateTransfer") == [{"certificateId": cert["certificateId"]}]
+    assert "UpdateCertificate" not in account.operations()
