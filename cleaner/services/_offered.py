@@ -12,13 +12,22 @@ from botocore.exceptions import ClientError
 from cleaner.services.cloud9 import not_offered
 
 
+def _unknown_action(error: ClientError) -> bool:
+    """A bare 404 (no backend for the service at all), or an XML InvalidAction that a JSON-protocol
+    client could not parse (the local fake's answer to a call its backend lacks; botocore then
+    reports the HTTP status as the code and the raw body as the message)."""
+    detail = error.response.get("Error", {})
+    unparsed_invalid_action = detail.get("Code") == "400" and "<Code>InvalidAction</Code>" in detail.get("Message", "")
+    return not_offered(error) or unparsed_invalid_action
+
+
 def _offered_only(listing):
     @functools.wraps(listing)
     def list_(self):
         try:
             yield from listing(self)
         except ClientError as error:
-            if not_offered(error):
+            if _unknown_action(error):
                 raise NotImplementedError(f"{self.type} is not offered by this endpoint") from error
             raise
 

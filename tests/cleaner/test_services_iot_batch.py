@@ -618,6 +618,13 @@ def test_a_listing_the_endpoint_does_not_know_means_not_offered_there(account):
     for resource in (greengrass.ComponentVersion(account), lightsail_compute.Instance(account)):
         with pytest.raises(NotImplementedError):
             list(resource.list())
+    # The local fake's XML InvalidAction, which a JSON-protocol client cannot parse.
+    body = (
+        "<Response><Errors><Error><Code>InvalidAction</Code><Message>not offered</Message></Error></Errors></Response>"
+    )
+    account.stand_ins["DescribeIpGroups"] = lambda params: refuse("DescribeIpGroups", body, "400")
+    with pytest.raises(NotImplementedError):
+        list(workspaces.IpGroup(account).list())
     account.stand_ins["GetInstances"] = lambda params: refuse("GetInstances", "denied", "AccessDeniedException")
     with pytest.raises(ClientError):
         list(lightsail_compute.Instance(account).list())

@@ -45,7 +45,7 @@ MUST_BE_DENIED = [
     "redshift:CreateCluster",
     "elasticache:CreateCacheCluster",
     "glue:CreateJob",
-    "lightsail:CreateInstances",
+    "gamelift:CreateFleet",
     "codebuild:CreateProject",
 ]
 
