@@ -29,7 +29,7 @@ class Build(Resource):
         ids = [id_ for page in self.client.get_paginator("list_builds").paginate() for id_ in page["ids"]]
         for start in range(0, len(ids), BUILD_BATCH):
             for build in self.client.batch_get_builds(ids=ids[start : start + BUILD_BATCH])["builds"]:
-                if build.get("buildStatus") == "IN_PROGRESS" and build.get("currentPhase") != "COMPLETED":
+                if build.get("buildStatus") == "IN_PROGRESS":
                     yield Item(id=build["id"], name=build["id"], created=build.get("startTime"))
 
     def delete(self, item):

@@ -66,8 +66,12 @@ class Namespace(_CloudMap):
         pending = set()
         for page in self.client.get_paginator("list_operations").paginate(Filters=filters):
             for summary in page["Operations"]:
+                # Checked again here: the filter is a request, and moto for one ignores it.
+                if summary.get("Status") not in PENDING:
+                    continue
                 operation = self.client.get_operation(OperationId=summary["Id"])["Operation"]
-                pending.update(operation.get("Targets", {}).get("NAMESPACE", "").split(","))
+                if operation.get("Type") == "DELETE_NAMESPACE":
+                    pending.update(operation.get("Targets", {}).get("NAMESPACE", "").split(","))
         return pending
 
     def list(self):
