@@ -408,11 +408,12 @@ class Serverless:
             ("ListServices", "ServiceSummaryList"),
             ("DeleteService", "ServiceArn"),
             "ServiceArn",
-            # AWS answers at once and deletes in its own time: the service shows as going first.
+            # AWS answers at once and deletes in its own time: the service is listed as going once more.
             on_delete=lambda thing, params: self.apprunner_services.things.__setitem__(
-                params["ServiceArn"], {**thing, "Status": "OPERATION_IN_PROGRESS", "going": True}
+                params["ServiceArn"], {**thing, "Status": "OPERATION_IN_PROGRESS"}
             ),
         )
+        context.stand_ins["apprunner:ListServices"] = self._list_apprunner_services
         self.scaling = Fake(
             context,
             "apprunner",
@@ -451,10 +452,12 @@ class Serverless:
         )
         context.stand_ins["synthetics:DeleteCanary"] = lambda params: canaries.pop(params["Name"]) and {}
 
-    def finish_apprunner_deletes(self) -> None:
-        """What AWS does in its own time: the services it was deleting are gone."""
-        for arn in [arn for arn, thing in self.apprunner_services.things.items() if thing.get("going")]:
-            del self.apprunner_services.things[arn]
+    def _list_apprunner_services(self, params: dict) -> dict:
+        services = self.apprunner_services.things
+        answer = {"ServiceSummaryList": list(services.values())}
+        for arn in [arn for arn, service in services.items() if service["Status"] == "OPERATION_IN_PROGRESS"]:
+            del services[arn]  # finished by the next listing
+        return answer
 
     def apprunner(self, name: str) -> None:
         prefix = f"arn:aws:apprunner:{self.context.region}:{self.context.account_id}"
@@ -556,11 +559,9 @@ def test_apprunner_waits_for_its_service_before_configurations_connectors_and_co
     fakes.apprunner("shop")
 
     sweep(account, apprunner, passes=1)
-    # The service is deleting: what it used waits, and the service is not asked twice.
-    sweep(account, apprunner, passes=1)
+    # The service was still deleting when its pass ended: what it used waited.
     assert len(account.params_of("DeleteService")) == 1
     assert not {"DeleteAutoScalingConfiguration", "DeleteVpcConnector", "DeleteConnection"} & set(account.operations())
-    fakes.finish_apprunner_deletes()
 
     assert sweep(account, apprunner) == {}
     assert len(account.params_of("DeleteService")) == 1
@@ -728,3 +729,12 @@ def test_ecs_clusters_let_go_of_capacity_providers_which_go_after_them_and_farga
         "FARGATE": "AWS's own capacity provider",
         "FARGATE_SPOT": "AWS's own capacity provider",
     }
+
+
+def test_an_apprunner_service_mid_operation_is_not_asked_to_delete(account):
+    fakes = Serverless(account)
+    fakes.apprunner_services.add(ServiceArn="arn:svc/busy", ServiceName="busy", Status="OPERATION_IN_PROGRESS")
+
+    (service,) = apprunner.Service(account).list()
+    apprunner.Service(account).delete(service)
+    assert "DeleteService" not in account.operations()
