@@ -1,4 +1,5 @@
-"""Listing for the APIs that page with a token but have no boto3 paginator (App Runner, Synthetics…).
+"""Listing for the types that need more than `Listed` gives: APIs that page with a token but have no
+boto3 paginator (App Runner, Synthetics…), and services an endpoint may not offer at all.
 
 Not a service module (its name starts with "_"): the modules that need it import it.
 """
@@ -8,15 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from botocore.exceptions import ClientError
+
 from cleaner.registry import Listed
+from cleaner.services.cloud9 import not_offered
 
 
-class TokenPaged(Listed):
-    """A Listed type whose list call takes and returns a NextToken (the field `next_field`) by hand."""
+class Paged(Listed):
+    """A Listed type whose list call pages by a token (the field `next_field`) when boto3 has no
+    paginator for it, and whose service an endpoint without it answers with a bare 404 (moto, which
+    lacks Amplify, App Runner, CodeArtifact…, in tests and in the local stack): "not offered here"."""
 
     next_field: ClassVar[str] = "NextToken"
 
     def pages(self) -> Iterator[dict]:
+        try:
+            yield from self._pages()
+        except ClientError as error:
+            if not_offered(error):
+                raise NotImplementedError(f"{self.type} is not offered by this endpoint") from error
+            raise
+
+    def _pages(self) -> Iterator[dict]:
         spec = self.listing
         if self.client.can_paginate(spec.operation):
             yield from super().pages()

@@ -6,10 +6,11 @@ CloudFormation type.
 
 from __future__ import annotations
 
-from cleaner.registry import Deleting, Listed, Listing, resource
+from cleaner.registry import Deleting, Listing, resource
+from cleaner.services._paging import Paged
 
 
 @resource("amplify.app")
-class App(Listed):
+class App(Paged):
     listing = Listing("list_apps", "apps", id="appId", name="name", arn="appArn", tags="tags", created="createTime")
     deleting = Deleting("delete_app", {"appId": "id"})

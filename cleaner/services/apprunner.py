@@ -8,13 +8,13 @@ as such a while); AWS refuses a configuration, connector or connection a live se
 from __future__ import annotations
 
 from cleaner.registry import Deleting, Listing, resource
-from cleaner.services._paging import TokenPaged
+from cleaner.services._paging import Paged
 
 SERVICE = ["apprunner.service"]
 
 
 @resource("apprunner.service")
-class Service(TokenPaged):
+class Service(Paged):
     gone_within = 300
     # A service being created, changed or deleted is OPERATION_IN_PROGRESS and refuses another
     # operation: listed without a delete, and deleted on a later scan if it turns out to live on.
@@ -32,7 +32,7 @@ class Service(TokenPaged):
 
 
 @resource("apprunner.auto_scaling_configuration", depends_on=SERVICE)
-class AutoScalingConfiguration(TokenPaged):
+class AutoScalingConfiguration(Paged):
     # Every revision is its own item (each is deleted alone).
     listing = Listing(
         "list_auto_scaling_configurations",
@@ -53,7 +53,7 @@ class AutoScalingConfiguration(TokenPaged):
 
 
 @resource("apprunner.vpc_connector", depends_on=SERVICE)
-class VpcConnector(TokenPaged):
+class VpcConnector(Paged):
     # Holds network interfaces in its subnets until it is deleted.
     listing = Listing(
         "list_vpc_connectors",
@@ -68,7 +68,7 @@ class VpcConnector(TokenPaged):
 
 
 @resource("apprunner.connection", depends_on=SERVICE)
-class Connection(TokenPaged):
+class Connection(Paged):
     """Connections to GitHub or Bitbucket for services built from source."""
 
     listing = Listing(

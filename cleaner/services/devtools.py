@@ -9,7 +9,7 @@ through depends_on.
 from __future__ import annotations
 
 from cleaner.registry import Deleting, Item, Listed, Listing, Resource, resource
-from cleaner.services._paging import TokenPaged
+from cleaner.services._paging import Paged
 
 # BatchGetBuilds takes at most this many ids.
 BUILD_BATCH = 100
@@ -56,7 +56,7 @@ class ReportGroup(Listed):
 
 
 @resource("codeartifact.repository")
-class ArtifactRepository(Listed):
+class ArtifactRepository(Paged):
     listing = Listing(
         "list_repositories",
         "repositories",
@@ -74,7 +74,7 @@ class ArtifactRepository(Listed):
 
 
 @resource("codeartifact.domain", depends_on=["codeartifact.repository"])
-class ArtifactDomain(Listed):
+class ArtifactDomain(Paged):
     listing = Listing(
         "list_domains",
         "domains",
@@ -137,13 +137,13 @@ class DeploymentConfig(Listed):
 
 
 @resource("codestar-connections.connection")
-class Connection(TokenPaged):
+class Connection(Paged):
     listing = Listing("list_connections", "Connections", id="ConnectionArn", name="ConnectionName")
     deleting = Deleting("delete_connection", {"ConnectionArn": "id"})
 
 
 # A host (for a self-managed GitHub Enterprise or GitLab) goes once its connections are gone.
 @resource("codestar-connections.host", depends_on=["codestar-connections.connection"])
-class Host(TokenPaged):
+class Host(Paged):
     listing = Listing("list_hosts", "Hosts", id="HostArn", name="Name", state="Status", going=frozenset({"DELETING"}))
     deleting = Deleting("delete_host", {"HostArn": "id"})

@@ -1,4 +1,4 @@
-"""ECS: services, standalone tasks, container instances, clusters, capacity providers and task definitions.
+"""ECS: services, standalone tasks, container instances, clusters and task definitions.
 
 AWS refuses to delete a cluster that still has services, running tasks or container instances
 (moto does not, so the order lives in depends_on and is tested explicitly).
@@ -138,39 +138,6 @@ class Cluster(_InCluster):
 
     def delete(self, item):
         self.client.delete_cluster(cluster=item.id)
-
-
-# FARGATE and FARGATE_SPOT are AWS's, in every account (names beginning "aws", "ecs" or "fargate"
-# are refused to anyone else). The others wrap an Auto Scaling group, which is the autoscaling
-# types' to delete.
-AWS_CAPACITY_PROVIDERS = {"FARGATE", "FARGATE_SPOT"}
-
-
-@resource("ecs.capacity_provider", depends_on=["ecs.service", "ecs.cluster"])
-class CapacityProvider(Resource):
-    def list(self):
-        token = None
-        while True:  # DescribeCapacityProviders pages by hand: boto3 has no paginator for it
-            page = self.client.describe_capacity_providers(include=["TAGS"], **({"nextToken": token} if token else {}))
-            for provider in page["capacityProviders"]:
-                if provider.get("status") == "INACTIVE" and provider.get("updateStatus") != "DELETE_IN_PROGRESS":
-                    continue  # deleted; AWS lists it for a while
-                name = provider["name"]
-                yield Item(
-                    id=provider["capacityProviderArn"],
-                    name=name,
-                    tags=ecs_tags(provider),
-                    extra={"status": provider.get("updateStatus")},
-                    protected="AWS's own capacity provider" if name in AWS_CAPACITY_PROVIDERS else "",
-                )
-            token = page.get("nextToken")
-            if not token:
-                return
-
-    def delete(self, item):
-        if item.extra.get("status") == "DELETE_IN_PROGRESS":
-            return
-        self.client.delete_capacity_provider(capacityProvider=item.id)
 
 
 @resource("ecs.task_definition", depends_on=["ecs.service", "ecs.task"])

@@ -8,14 +8,14 @@ its artifact bucket, role and log groups are left to their own types.
 from __future__ import annotations
 
 from cleaner.registry import Deleting, Listing, resource
-from cleaner.services._paging import TokenPaged
+from cleaner.services._paging import Paged
 
 # States from which StopCanary is the way out.
 RUNNING = {"RUNNING", "STARTING"}
 
 
 @resource("synthetics.canary")
-class Canary(TokenPaged):
+class Canary(Paged):
     listing = Listing(
         "describe_canaries",
         "Canaries",

@@ -18,6 +18,7 @@ from cleaner.safety import Protection
 from cleaner.services import (
     amplify,
     apigateway,
+    apigateway_access,
     apprunner,
     appsync,
     devtools,
@@ -138,7 +139,10 @@ def test_a_serverless_workshop_is_swept_clean_in_both_regions():
     with member_account() as home:
         contexts = two_regions(home)
         fakes = {region: serverless_footprint(context) for region, context in contexts.items()}
-        types = types_of(appsync, apigateway, servicediscovery, synthetics, transfer, apprunner, amplify) + SCHEDULER
+        types = (
+            types_of(appsync, apigateway, apigateway_access, servicediscovery, synthetics, transfer, apprunner, amplify)
+            + SCHEDULER
+        )
 
         swept = sweep_both(contexts, types)
 
