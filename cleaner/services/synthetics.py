@@ -1,7 +1,7 @@
 """CloudWatch Synthetics: canaries.
 
-AWS refuses to delete a running canary: it is stopped first, and deleted once STOPPED (a later
-scan, when stopping takes a while). DeleteLambda takes the canary's function and layers with it;
+AWS refuses to delete a canary that is not stopped: a running one is stopped first and deleted by a
+later scan, once STOPPED. DeleteLambda takes the canary's function and layers with it;
 its artifact bucket, role and log groups are left to their own types.
 """
 
@@ -24,10 +24,12 @@ class Canary(Paged):
         tags="Tags",
         created="Timeline.Created",
         state="Status.State",
-        going=frozenset({"DELETING"}),
+        # Not asked to delete while AWS is at it, or while it is still stopping (which AWS refuses).
+        going=frozenset({"DELETING", "STOPPING"}),
     )
     deleting = Deleting("delete_canary", {"Name": "id"}, fixed={"DeleteLambda": True})
 
     def prepare(self, item):
         if item.extra.get("state") in RUNNING:
             self.client.stop_canary(Name=item.id)
+            item.extra["state"] = "STOPPING"

@@ -755,3 +755,13 @@ def test_services_the_endpoint_lacks_are_not_offered_rather_than_failing(account
     ):
         with pytest.raises(NotImplementedError):
             list(lacking(account).list())
+
+
+def test_a_stopping_canary_is_left_for_a_later_scan(account):
+    Serverless(account)
+    canary(account, "homepage", state="STOPPING")
+
+    (found,) = synthetics.Canary(account).list()
+    synthetics.Canary(account).prepare(found)
+    synthetics.Canary(account).delete(found)
+    assert not {"StopCanary", "DeleteCanary"} & set(account.operations())
