@@ -2,8 +2,8 @@
 private and public DNS) that hold the services.
 
 AWS refuses to delete a service that has instances or a namespace that has services. Deregistering
-an instance and deleting a namespace are operations AWS carries out in its own time: a namespace
-whose deletion is under way is listed, not asked again. A DNS namespace takes its Route 53 hosted
+an instance and deleting a namespace are operations AWS carries out in its own time: what is on its
+way out is listed, not asked again. A DNS namespace takes its Route 53 hosted
 zone with it.
 """
 
@@ -15,6 +15,21 @@ PENDING = ["SUBMITTED", "PENDING"]
 
 
 class _CloudMap(Resource):
+    def pending(self, kind: str, target: str) -> set[str]:
+        """What operations of this kind (DELETE_NAMESPACE …) that AWS has accepted and not finished
+        work on: their targets of this sort (NAMESPACE, INSTANCE)."""
+        filters = [{"Name": "TYPE", "Values": [kind]}, {"Name": "STATUS", "Values": PENDING}]
+        targets = set()
+        for page in self.client.get_paginator("list_operations").paginate(Filters=filters):
+            for summary in page["Operations"]:
+                # Checked again here: the filter is a request, and moto for one ignores it.
+                if summary.get("Status") not in PENDING:
+                    continue
+                operation = self.client.get_operation(OperationId=summary["Id"])["Operation"]
+                if operation.get("Type") == kind:
+                    targets.update(operation.get("Targets", {}).get(target, "").split(","))
+        return targets
+
     def tags(self, arn):
         return tags_of(self.client.list_tags_for_resource(ResourceARN=arn).get("Tags"))
 
@@ -26,6 +41,7 @@ class _CloudMap(Resource):
 @resource("servicediscovery.instance")
 class Instance(_CloudMap):
     def list(self):
+        going = self.pending("DEREGISTER_INSTANCE", "INSTANCE")
         for service in self.services():
             for page in self.client.get_paginator("list_instances").paginate(ServiceId=service["Id"]):
                 for instance in page["Instances"]:
@@ -33,10 +49,16 @@ class Instance(_CloudMap):
                     yield Item(
                         id=f"{service['Id']}/{instance['Id']}",
                         name=f"{service['Name']}/{instance['Id']}",
-                        extra={"service": service["Id"], "instance": instance["Id"]},
+                        extra={
+                            "service": service["Id"],
+                            "instance": instance["Id"],
+                            "going": instance["Id"] in going,
+                        },
                     )
 
     def delete(self, item):
+        if item.extra.get("going"):
+            return
         self.client.deregister_instance(ServiceId=item.extra["service"], InstanceId=item.extra["instance"])
 
 
@@ -60,22 +82,8 @@ class Service(_CloudMap):
 class Namespace(_CloudMap):
     gone_within = 300
 
-    def deleting(self) -> set[str]:
-        """Namespaces whose deletion AWS has accepted and not finished."""
-        filters = [{"Name": "TYPE", "Values": ["DELETE_NAMESPACE"]}, {"Name": "STATUS", "Values": PENDING}]
-        pending = set()
-        for page in self.client.get_paginator("list_operations").paginate(Filters=filters):
-            for summary in page["Operations"]:
-                # Checked again here: the filter is a request, and moto for one ignores it.
-                if summary.get("Status") not in PENDING:
-                    continue
-                operation = self.client.get_operation(OperationId=summary["Id"])["Operation"]
-                if operation.get("Type") == "DELETE_NAMESPACE":
-                    pending.update(operation.get("Targets", {}).get("NAMESPACE", "").split(","))
-        return pending
-
     def list(self):
-        going = self.deleting()
+        going = self.pending("DELETE_NAMESPACE", "NAMESPACE")
         for page in self.client.get_paginator("list_namespaces").paginate():
             for namespace in page["Namespaces"]:
                 yield Item(

@@ -765,3 +765,14 @@ def test_a_stopping_canary_is_left_for_a_later_scan(account):
     synthetics.Canary(account).prepare(found)
     synthetics.Canary(account).delete(found)
     assert not {"StopCanary", "DeleteCanary"} & set(account.operations())
+
+
+def test_a_cloud_map_instance_being_deregistered_is_not_asked_again(account):
+    cloud_map(account, "shop.local")
+    operation = {"Id": "op-2", "Status": "SUBMITTED", "Type": "DEREGISTER_INSTANCE", "Targets": {"INSTANCE": "i-0"}}
+    account.stand_ins["ListOperations"] = {"Operations": [{"Id": "op-2", "Status": "SUBMITTED"}]}
+    account.stand_ins["GetOperation"] = {"Operation": operation}
+
+    for instance in servicediscovery.Instance(account).list():
+        servicediscovery.Instance(account).delete(instance)
+    assert [p["InstanceId"] for p in account.params_of("DeregisterInstance")] == ["i-1"]
