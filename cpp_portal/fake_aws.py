@@ -118,6 +118,9 @@ def serve(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool
             return NotFound()
         app = create_backend_app(service)
         app.register_error_handler(NotImplementedError, _not_implemented)
+        # moto crashes on some calls it only half knows (ECS's DescribeCapacityProviders without
+        # names, which AWS answers with them all): for the local fake, that is not offered either.
+        app.register_error_handler(TypeError, _not_implemented)
         return app
 
     moto = DomainDispatcherApplication(create_app)
@@ -133,13 +136,21 @@ def serve(port: int, *, one_call_at_a_time: bool = False, managed_policies: bool
     make_server(HOST, port, application, threaded=True, request_handler=MotoRequestHandler).serve_forever()
 
 
-def _not_implemented(error: NotImplementedError):
-    """AWS's answer to an action it does not know, readable by every protocol's parser."""
+def _not_implemented(error: Exception):
+    """AWS's answer to an action it does not know, in the protocol of the call: botocore's JSON
+    parsers (CodeBuild, SSM, ECS …) read no code from an XML body, and report a bare "400"."""
+    import json
+
+    from flask import request
+
+    message = f"not offered by the local fake AWS: {error}"
+    if request.headers.get("X-Amz-Target") or "json" in (request.content_type or ""):
+        body = json.dumps({"__type": "InvalidAction", "message": message})
+        return body, 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": "InvalidAction"}
     body = (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidAction</Code>'
-        f"<Message>not offered by the local fake AWS: {error}</Message></Error></Errors></Response>"
+        f"<Message>{message}</Message></Error></Errors></Response>"
     )
-    # JSON protocols take the code from this header when the body is not JSON.
     return body, 400, {"Content-Type": "text/xml", "x-amzn-ErrorType": "InvalidAction"}
 
 
