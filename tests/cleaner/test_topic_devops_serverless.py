@@ -12,7 +12,6 @@ and an Amplify app. moto's gaps are stateful stand-ins (tests/cleaner/test_servi
 from __future__ import annotations
 
 from cleaner import engine
-from cleaner.context import GLOBAL_REGION
 from cleaner.registry import REGISTRY, Resource
 from cleaner.safety import Protection
 from cleaner.services import (
@@ -37,7 +36,7 @@ from tests.cleaner.test_services_devapp import (
     devops_footprint,
     role_arn,
 )
-from tests.cleaner.topics import OrderRecorder, TopicSweep, sweep_topic
+from tests.cleaner.topics import OrderRecorder, TopicSweep
 
 REGIONS = ("eu-west-1", "us-east-1")
 SCHEDULER = [REGISTRY["scheduler.schedule"], REGISTRY["scheduler.schedule_group"]]
@@ -49,23 +48,24 @@ def two_regions(context: RecordingContext) -> dict[str, RecordingContext]:
 
 
 def sweep_both(contexts: dict[str, RecordingContext], types: list[type[Resource]]) -> TopicSweep:
-    """sweep_topic, but us-east-1 swept as a region too: sweep_topic keys its contexts by region and
-    takes the us-east-1 one (GLOBAL_REGION) for the account-wide types alone, while these are regional."""
-    regional = {region: context for region, context in contexts.items() if region != GLOBAL_REGION}
-    swept = sweep_topic(regional, types)
-    recorder = OrderRecorder()
-    swept.outcomes[GLOBAL_REGION] = engine.sweep(
-        contexts[GLOBAL_REGION],
-        [t for t in types if not t.is_global],
-        dry_run=False,
-        protection=Protection(identity_names=frozenset({"OrganizationAccountAccessRole"})),
-        budget_seconds=120,
-        recorder=recorder,
-        pause_seconds=0,
-        workers=4,
-    )
-    swept.recorders[GLOBAL_REGION] = recorder
-    return swept
+    """What sweep_topic does, with two differences: us-east-1 is swept as a region (sweep_topic takes
+    the us-east-1 context, GLOBAL_REGION, for the account-wide types alone, and these are regional),
+    and one deleting thread: RecordingContext hands a stand-in the parameters of the last call
+    recorded, which under several threads may be another thread's."""
+    outcomes, recorders = {}, {}
+    for region, context in contexts.items():
+        recorders[region] = OrderRecorder()
+        outcomes[region] = engine.sweep(
+            context,
+            [t for t in types if not t.is_global],
+            dry_run=False,
+            protection=Protection(identity_names=frozenset({"OrganizationAccountAccessRole"})),
+            budget_seconds=120,
+            recorder=recorders[region],
+            pause_seconds=0,
+            workers=1,
+        )
+    return TopicSweep(outcomes, recorders)
 
 
 def first_deleted(order: list[tuple[str, str]], kind: str) -> int:
