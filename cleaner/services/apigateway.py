@@ -1,4 +1,5 @@
-"""API Gateway: REST APIs (with the usage plans that point at them) and HTTP/WebSocket APIs.
+"""API Gateway: REST APIs (with the usage plans that point at them) and HTTP/WebSocket APIs; what
+reaches them (custom domains, keys, VPC links, client certificates) is in apigateway_access.py.
 
 DeleteRestApi is limited to one call every 30 seconds per account, a limit that cannot be raised;
 the pacer (cleaner/context.py, OPERATION_RATES) spaces the calls, so an account with many REST
@@ -34,8 +35,9 @@ class UsagePlan(Resource):
         self.client.delete_usage_plan(usagePlanId=item.id)
 
 
-# A stage that a usage plan names keeps its REST API from being deleted.
-@resource("apigateway.rest_api", depends_on=["apigateway.usage_plan"])
+# A stage that a usage plan names keeps its REST API from being deleted, and so does a domain
+# that maps it.
+@resource("apigateway.rest_api", depends_on=["apigateway.usage_plan", "apigateway.domain_name"])
 class RestApi(Resource):
     # One at a time: at one delete per 30 s, more threads would only sit waiting for the pacer.
     parallel_deletes = 1
@@ -51,7 +53,7 @@ class RestApi(Resource):
         self.client.delete_rest_api(restApiId=item.id)
 
 
-@resource("apigatewayv2.api")
+@resource("apigatewayv2.api", depends_on=["apigateway.domain_name"])
 class Api(Resource):
     """HTTP and WebSocket APIs (API Gateway v2)."""
 

@@ -121,7 +121,20 @@ class Cluster(_InCluster):
                 if cluster.get("status") == "INACTIVE":
                     continue  # deleted; AWS lists it for a while
                 # Clusters keep no creation time.
-                yield Item(id=cluster["clusterArn"], name=cluster["clusterName"], tags=ecs_tags(cluster))
+                yield Item(
+                    id=cluster["clusterArn"],
+                    name=cluster["clusterName"],
+                    tags=ecs_tags(cluster),
+                    extra={"capacity_providers": cluster.get("capacityProviders") or []},
+                )
+
+    def prepare(self, item):
+        # A capacity provider cannot be deleted while a cluster names it: the cluster lets go of
+        # its providers (and its default strategy) first.
+        if item.extra.get("capacity_providers"):
+            self.client.put_cluster_capacity_providers(
+                cluster=item.id, capacityProviders=[], defaultCapacityProviderStrategy=[]
+            )
 
     def delete(self, item):
         self.client.delete_cluster(cluster=item.id)

@@ -1,4 +1,5 @@
-"""Systems Manager: Parameter Store parameters, deleted ten at a time."""
+"""Systems Manager: Parameter Store parameters, deleted ten at a time. (Documents, associations and
+maintenance windows are in ssm_automation.py.)"""
 
 from __future__ import annotations
 
