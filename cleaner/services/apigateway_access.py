@@ -73,6 +73,7 @@ class ClientCertificate(Paged):
 # subnets until it is deleted.
 @resource("apigatewayv2.vpc_link", depends_on=["apigatewayv2.api"])
 class VpcLinkV2(Paged):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 120
     listing = Listing(
         "get_vpc_links",

@@ -54,6 +54,7 @@ class AutoScalingConfiguration(Paged):
 
 @resource("apprunner.vpc_connector", depends_on=SERVICE)
 class VpcConnector(Paged):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     # Holds network interfaces in its subnets until it is deleted.
     listing = Listing(
         "list_vpc_connectors",

@@ -17,6 +17,7 @@ RUNNING = frozenset({"RUNNING", "STARTING", "PENDING"})
 
 @resource("appstream.fleet")
 class Fleet(OfferedOnly, Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     # Stopping a fleet drains its streaming instances: several minutes.
     gone_within = 600.0
     listing = Listing("describe_fleets", "Fleets", id="Name", arn="Arn", created="CreatedTime", state="State")
@@ -38,6 +39,7 @@ class Stack(OfferedOnly, Listed):
 
 @resource("appstream.image_builder")
 class ImageBuilder(OfferedOnly, Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600.0
     listing = Listing(
         "describe_image_builders",

@@ -108,6 +108,7 @@ class JobQueue(OfferedOnly, _Disabled):
 # Queues name their compute environments and their scheduling policy: both wait for the queues.
 @resource("batch.compute_environment", depends_on=["batch.job_queue"])
 class ComputeEnvironment(OfferedOnly, _Disabled):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     # Deleting one also tears down its ECS cluster and Auto Scaling group: minutes, not seconds.
     gone_within = 300.0
     listing = Listing(

@@ -23,7 +23,8 @@ def tags_by_arn(client, arns: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-@resource("elbv2.load_balancer")
+# An API Gateway VPC link (v1) points at a network load balancer, which AWS will not delete under it.
+@resource("elbv2.load_balancer", depends_on=["apigateway.vpc_link"])
 class LoadBalancer(Resource):
     def list(self) -> Iterator[Item]:
         for page in self.client.get_paginator("describe_load_balancers").paginate():

@@ -69,6 +69,8 @@ class Rule(_Resolver):
 
 @resource("route53resolver.endpoint", depends_on=["route53resolver.rule"])
 class Endpoint(_Resolver):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
+
     def list(self) -> Iterator[Item]:
         for endpoint in self.each("list_resolver_endpoints", "ResolverEndpoints"):
             yield Item(

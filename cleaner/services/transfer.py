@@ -11,6 +11,7 @@ from cleaner.registry import Deleting, Listed, Listing, resource
 
 @resource("transfer.server")
 class Server(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     listing = Listing("list_servers", "Servers", id="ServerId", arn="Arn", state="State")
     deleting = Deleting("delete_server", {"ServerId": "id"})
 
