@@ -187,6 +187,12 @@ def _unavailable(error: BaseException) -> bool:
 # --- The sweep -----------------------------------------------------------------------------------
 
 
+def _empty_listing() -> Future:
+    future: Future = Future()
+    future.set_result([])
+    return future
+
+
 def sweep(
     context: SweepContext,
     types: Iterable[type[Resource]],
@@ -318,9 +324,27 @@ class _Sweep:
         return list(self._resource(cls).list())
 
     def _scan(self, pool: ThreadPoolExecutor) -> dict[str, list[Item]]:
-        """List every type at once; record what is new; return what may be deleted, by type."""
-        futures = {cls.type: pool.submit(self._list_one, cls) for cls in self.types}
+        """List every type at once; record what is new; return what may be deleted, by type.
+
+        Not listed again: a type whose service is not offered here (it will not be within the
+        sweep), and a type `within` another that listed nothing (a table with no database). Those
+        wait for their holder's listing; everything else is listed at once.
+        """
+        wanted = [cls for cls in self.types if cls.type not in self.outcome.unavailable]
+        names = {cls.type for cls in wanted}
+        first = [cls for cls in wanted if not cls.within or cls.within not in names]
+        futures = {cls.type: pool.submit(self._list_one, cls) for cls in first}
         self._wait_all(futures.values())
+        for cls in wanted:
+            if cls.type in futures:
+                continue
+            holder = futures.get(cls.within)
+            if holder is not None and holder.exception() is None and not holder.result():
+                futures[cls.type] = _empty_listing()
+            else:
+                futures[cls.type] = pool.submit(self._list_one, cls)
+        self._wait_all(futures.values())
+        skipped = [cls for cls in self.types if cls.type not in futures]
         self.outcome.scans += 1
         self.outcome.list_errors = {}
         now = datetime.now(UTC)
@@ -329,6 +353,8 @@ class _Sweep:
         stacks_listed = stacks is not None and stacks.exception() is None
         self.live_stacks = {item.id for item in stacks.result()} if stacks_listed else set()
         for cls in self.types:
+            if cls in skipped:
+                continue
             error = futures[cls.type].exception()
             if isinstance(error, Exception):
                 if _unavailable(error):

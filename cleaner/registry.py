@@ -67,6 +67,9 @@ class Resource:
     # the VPC's own parts (after_vpc_users) wait for every such type, whichever module declares it.
     in_vpc: ClassVar[bool] = False
     after_vpc_users: ClassVar[bool] = False
+    # The type whose items hold this type's items (a Glue table's database, a Cloud Map instance's
+    # service): when that one lists nothing, this one cannot have anything and is not listed.
+    within: ClassVar[str] = ""
 
     def __init__(self, context: SweepContext):
         self.context = context
@@ -276,6 +279,7 @@ def discover() -> dict[str, type[Resource]]:
         if cls.after_vpc_users:
             cls.depends_on = tuple(dict.fromkeys((*cls.depends_on, *(u for u in users if u != cls.type))))
     unknown = {dep for cls in REGISTRY.values() for dep in cls.depends_on if dep not in REGISTRY}
+    unknown |= {cls.within for cls in REGISTRY.values() if cls.within and cls.within not in REGISTRY}
     if unknown:
         raise ValueError(f"depends_on names unknown resource types: {', '.join(sorted(unknown))}")
     return REGISTRY
