@@ -1,0 +1,385 @@
+"""Stateful stand-ins for the AI/ML services moto lacks (or lacks in part): each is a dict that the
+test's creations fill, list calls read and delete/stop calls change, so a sweep really sees things
+go; a delete AWS would refuse (a parent with children left) is refused here too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from tests.cleaner.test_services_app import RecordingContext
+
+
+def refused(operation: str, why: str) -> ClientError:
+    return ClientError({"Error": {"Code": "ResourceInUseException", "Message": why}}, operation)
+
+
+@dataclass
+class Shelf:
+    """One kind of thing of one service: rows by id, as the list call answers them."""
+
+    key: str  # the list in the answer: "Apps"
+    id: str  # the field that names a row: "AppName"
+    rows: dict[str, dict] = field(default_factory=dict)
+    scope: str = ""  # a list parameter that selects rows by this same field ("knowledgeBaseId")
+
+    def put(self, **row) -> dict:
+        self.rows[row[self.id]] = row
+        return row
+
+    def listed(self, params: dict) -> dict:
+        rows = [row for row in self.rows.values() if not self.scope or row.get(self.scope) == params.get(self.scope)]
+        return {self.key: rows}
+
+    def ids(self) -> list[str]:
+        return list(self.rows)
+
+
+def stock(
+    context: RecordingContext,
+    service: str,
+    list_op: str,
+    shelf: Shelf,
+    changes: dict[str, Callable[[dict], None]],
+) -> Shelf:
+    """Let `list_op` read the shelf and each of `changes` (operation → what it does to the shelf)."""
+    context.stand_ins[f"{service}:{list_op}"] = shelf.listed
+
+    def answering(change):
+        def answer(params):
+            change(params)
+            return {}
+
+        return answer
+
+    for operation, change in changes.items():
+        context.stand_ins[f"{service}:{operation}"] = answering(change)
+    return shelf
+
+
+def removing(shelf: Shelf, param: str, unless: Callable[[dict], str] = lambda params: "") -> Callable[[dict], None]:
+    def remove(params):
+        why = unless(params)
+        if why:
+            raise refused("Delete", why)
+        del shelf.rows[params[param]]
+
+    return remove
+
+
+def setting(shelf: Shelf, param: str, state_field: str, state: str) -> Callable[[dict], None]:
+    def change(params):
+        shelf.rows[params[param]][state_field] = state
+
+    return change
+
+
+def footprint(context: RecordingContext) -> dict[str, Shelf]:
+    """What an AI/ML workshop leaves in one region, each thing in the state that makes it hardest."""
+    s: dict[str, Shelf] = {}
+    sm = "sagemaker"
+
+    # Studio: a domain, a user profile with its JupyterLab app, a shared space with its own app.
+    apps = s["apps"] = Shelf("Apps", "AppName")
+    spaces = s["spaces"] = Shelf("Spaces", "SpaceName")
+    users = s["users"] = Shelf("UserProfiles", "UserProfileName")
+    domains = s["domains"] = Shelf("Domains", "DomainId")
+    live_apps = lambda: [a for a in apps.rows.values() if a["Status"] != "Deleted"]  # noqa: E731
+    stock(context, sm, "ListApps", apps, {"DeleteApp": setting(apps, "AppName", "Status", "Deleted")})
+    stock(
+        context,
+        sm,
+        "ListSpaces",
+        spaces,
+        {"DeleteSpace": removing(spaces, "SpaceName", lambda p: "has apps" if live_apps() else "")},
+    )
+    stock(
+        context,
+        sm,
+        "ListUserProfiles",
+        users,
+        {
+            "DeleteUserProfile": removing(
+                users, "UserProfileName", lambda p: "has apps or spaces" if live_apps() or spaces.rows else ""
+            )
+        },
+    )
+    stock(
+        context,
+        sm,
+        "ListDomains",
+        domains,
+        {
+            "DeleteDomain": removing(
+                domains, "DomainId", lambda p: "has user profiles" if users.rows or spaces.rows else ""
+            )
+        },
+    )
+    domains.put(DomainId="d-lab", DomainName="lab", DomainArn="arn:aws:sagemaker:::domain/d-lab", Status="InService")
+    users.put(DomainId="d-lab", UserProfileName="ada", Status="InService")
+    spaces.put(DomainId="d-lab", SpaceName="team", Status="InService")
+    apps.put(DomainId="d-lab", UserProfileName="ada", AppType="JupyterLab", AppName="default", Status="InService")
+    apps.put(DomainId="d-lab", SpaceName="team", AppType="CodeEditor", AppName="editor", Status="InService")
+    apps.put(DomainId="d-lab", UserProfileName="ada", AppType="JupyterServer", AppName="old", Status="Deleted")
+
+    # Jobs: one running of each kind, one finished (not listed: nothing to stop).
+    for kind, op in [
+        ("TrainingJob", "training_job"),
+        ("ProcessingJob", "processing_job"),
+        ("TransformJob", "transform_job"),
+        ("HyperParameterTuningJob", "hyper_parameter_tuning_job"),
+    ]:
+        shelf = s[op] = Shelf(f"{kind}Summaries", f"{kind}Name")
+        camel = "".join(part.capitalize() for part in op.split("_")).replace("Hyper", "Hyper")
+        stock(
+            context,
+            sm,
+            f"List{camel}s",
+            shelf,
+            {f"Stop{camel}": setting(shelf, f"{kind}Name", f"{kind}Status", "Stopped")},
+        )
+        shelf.put(**{f"{kind}Name": "running", f"{kind}Arn": f"arn:{op}/running", f"{kind}Status": "InProgress"})
+        shelf.put(**{f"{kind}Name": "done", f"{kind}Arn": f"arn:{op}/done", f"{kind}Status": "Completed"})
+
+    mlflow = s["mlflow"] = Shelf("TrackingServerSummaries", "TrackingServerName")
+    stock(
+        context,
+        sm,
+        "ListMlflowTrackingServers",
+        mlflow,
+        {"DeleteMlflowTrackingServer": removing(mlflow, "TrackingServerName")},
+    )
+    mlflow.put(TrackingServerName="tracking", TrackingServerArn="arn:mlflow/tracking", TrackingServerStatus="Created")
+    features = s["features"] = Shelf("FeatureGroupSummaries", "FeatureGroupName")
+    stock(context, sm, "ListFeatureGroups", features, {"DeleteFeatureGroup": removing(features, "FeatureGroupName")})
+    features.put(FeatureGroupName="customers", FeatureGroupArn="arn:fg/customers", FeatureGroupStatus="Created")
+    packages = s["packages"] = Shelf("ModelPackageSummaryList", "ModelPackageArn")
+    groups = s["groups"] = Shelf("ModelPackageGroupSummaryList", "ModelPackageGroupName")
+    stock(context, sm, "ListModelPackages", packages, {"DeleteModelPackage": removing(packages, "ModelPackageName")})
+    stock(
+        context,
+        sm,
+        "ListModelPackageGroups",
+        groups,
+        {
+            "DeleteModelPackageGroup": removing(
+                groups, "ModelPackageGroupName", lambda p: "has packages" if packages.rows else ""
+            )
+        },
+    )
+    groups.put(ModelPackageGroupName="churn", ModelPackageGroupArn="arn:mpg/churn", ModelPackageGroupStatus="Completed")
+    packages.put(ModelPackageArn="arn:mp/churn/1", ModelPackageName="churn", ModelPackageStatus="Completed")
+    pipelines = s["pipelines"] = Shelf("PipelineSummaries", "PipelineName")
+    stock(context, sm, "ListPipelines", pipelines, {"DeletePipeline": removing(pipelines, "PipelineName")})
+    pipelines.put(PipelineName="train", PipelineArn="arn:pipeline/train")
+    projects = s["projects"] = Shelf("ProjectSummaryList", "ProjectName")
+    stock(context, sm, "ListProjects", projects, {"DeleteProject": removing(projects, "ProjectName")})
+    projects.put(ProjectName="mlops", ProjectArn="arn:project/mlops", ProjectId="p-1", ProjectStatus="CreateCompleted")
+
+    indexes = s["kendra"] = Shelf("IndexConfigurationSummaryItems", "Id")
+    stock(context, "kendra", "ListIndices", indexes, {"DeleteIndex": removing(indexes, "Id")})
+    indexes.put(Id="a" * 36, Name="docs", Status="ACTIVE")
+
+    throughput = s["throughput"] = Shelf("provisionedModelSummaries", "provisionedModelArn")
+    models = s["custom_models"] = Shelf("modelSummaries", "modelArn")
+    customizations = s["customizations"] = Shelf("modelCustomizationJobSummaries", "jobArn")
+    guardrails = s["guardrails"] = Shelf("guardrails", "id")
+    stock(
+        context,
+        "bedrock",
+        "ListProvisionedModelThroughputs",
+        throughput,
+        {"DeleteProvisionedModelThroughput": removing(throughput, "provisionedModelId")},
+    )
+    stock(
+        context,
+        "bedrock",
+        "ListCustomModels",
+        models,
+        {"DeleteCustomModel": removing(models, "modelIdentifier", lambda p: "in use" if throughput.rows else "")},
+    )
+    stock(
+        context,
+        "bedrock",
+        "ListModelCustomizationJobs",
+        customizations,
+        {"StopModelCustomizationJob": setting(customizations, "jobIdentifier", "status", "Stopped")},
+    )
+    stock(
+        context,
+        "bedrock",
+        "ListGuardrails",
+        guardrails,
+        {"DeleteGuardrail": removing(guardrails, "guardrailIdentifier")},
+    )
+    models.put(
+        modelArn="arn:aws:bedrock:::custom-model/tuned",
+        modelName="tuned",
+        baseModelArn="arn:base",
+        baseModelName="b",
+        creationTime="2026-12-01T00:00:00Z",
+    )
+    throughput.put(
+        provisionedModelArn="arn:aws:bedrock:::provisioned-model/pt",
+        provisionedModelName="pt",
+        modelArn="arn:aws:bedrock:::custom-model/tuned",
+        desiredModelArn="arn:aws:bedrock:::custom-model/tuned",
+        foundationModelArn="arn:base",
+        modelUnits=1,
+        desiredModelUnits=1,
+        status="InService",
+        creationTime="2026-12-01T00:00:00Z",
+        lastModifiedTime="2026-12-01T00:00:00Z",
+    )
+    customizations.put(
+        jobArn="arn:job/tune2",
+        jobName="tune2",
+        status="InProgress",
+        baseModelArn="arn:base",
+        creationTime="2026-12-01T00:00:00Z",
+    )
+    guardrails.put(
+        id="g1",
+        arn="arn:guardrail/g1",
+        name="safe",
+        status="READY",
+        version="DRAFT",
+        createdAt="2026-12-01T00:00:00Z",
+        updatedAt="2026-12-01T00:00:00Z",
+    )
+
+    agents = s["agents"] = Shelf("agentSummaries", "agentId")
+    bases = s["bases"] = Shelf("knowledgeBaseSummaries", "knowledgeBaseId")
+    sources = s["sources"] = Shelf("dataSourceSummaries", "dataSourceId", scope="knowledgeBaseId")
+    ba = "bedrock-agent"
+    stock(context, ba, "ListAgents", agents, {"DeleteAgent": removing(agents, "agentId")})
+    stock(
+        context,
+        ba,
+        "ListKnowledgeBases",
+        bases,
+        {
+            "DeleteKnowledgeBase": removing(
+                bases, "knowledgeBaseId", lambda p: "has data sources" if sources.rows else ""
+            )
+        },
+    )
+    stock(context, ba, "ListDataSources", sources, {"DeleteDataSource": removing(sources, "dataSourceId")})
+    agents.put(agentId="AGENT00001", agentName="helper", agentStatus="PREPARED", updatedAt="2026-12-01T00:00:00Z")
+    bases.put(knowledgeBaseId="KB00000001", name="docs", status="ACTIVE", updatedAt="2026-12-01T00:00:00Z")
+    sources.put(
+        knowledgeBaseId="KB00000001",
+        dataSourceId="DS00000001",
+        name="s3",
+        status="AVAILABLE",
+        updatedAt="2026-12-01T00:00:00Z",
+    )
+
+    cp = "comprehend"
+    endpoints = s["comprehend_endpoints"] = Shelf("EndpointPropertiesList", "EndpointArn")
+    classifiers = s["classifiers"] = Shelf("DocumentClassifierPropertiesList", "DocumentClassifierArn")
+    recognizers = s["recognizers"] = Shelf("EntityRecognizerPropertiesList", "EntityRecognizerArn")
+    stock(context, cp, "ListEndpoints", endpoints, {"DeleteEndpoint": removing(endpoints, "EndpointArn")})
+
+    def model_unless(shelf):
+        def why(params):
+            row = next(iter(r for k, r in shelf.rows.items() if k in params.values()))
+            if row["Status"] in {"TRAINING", "SUBMITTED"}:
+                return "still training"
+            return "served by an endpoint" if endpoints.rows else ""
+
+        return why
+
+    stock(
+        context,
+        cp,
+        "ListDocumentClassifiers",
+        classifiers,
+        {
+            "DeleteDocumentClassifier": removing(classifiers, "DocumentClassifierArn", model_unless(classifiers)),
+            "StopTrainingDocumentClassifier": setting(classifiers, "DocumentClassifierArn", "Status", "STOPPED"),
+        },
+    )
+    stock(
+        context,
+        cp,
+        "ListEntityRecognizers",
+        recognizers,
+        {
+            "DeleteEntityRecognizer": removing(recognizers, "EntityRecognizerArn", model_unless(recognizers)),
+            "StopTrainingEntityRecognizer": setting(recognizers, "EntityRecognizerArn", "Status", "STOPPED"),
+        },
+    )
+    classifier = "arn:aws:comprehend:eu-west-1:123456789012:document-classifier/topics"
+    endpoints.put(
+        EndpointArn="arn:aws:comprehend:eu-west-1:123456789012:document-classifier-endpoint/live",
+        Status="IN_SERVICE",
+        ModelArn=classifier,
+    )
+    classifiers.put(DocumentClassifierArn=classifier, Status="TRAINED")
+    recognizers.put(
+        EntityRecognizerArn="arn:aws:comprehend:eu-west-1:123456789012:entity-recognizer/names", Status="TRAINING"
+    )
+
+    rk = "rekognition"
+    projects_rk = s["rk_projects"] = Shelf("ProjectDescriptions", "ProjectArn")
+    versions = s["rk_versions"] = Shelf("ProjectVersionDescriptions", "ProjectVersionArn")
+    collections = s["collections"] = Shelf("CollectionIds", "id")
+    processors = s["processors"] = Shelf("StreamProcessors", "Name")
+    stock(
+        context,
+        rk,
+        "DescribeProjects",
+        projects_rk,
+        {"DeleteProject": removing(projects_rk, "ProjectArn", lambda p: "has versions" if versions.rows else "")},
+    )
+    context.stand_ins[f"{rk}:DescribeProjectVersions"] = lambda p: {
+        "ProjectVersionDescriptions": [
+            v for v in versions.rows.values() if v["ProjectVersionArn"].startswith(p["ProjectArn"])
+        ]
+    }
+
+    def delete_version(params):
+        if versions.rows[params["ProjectVersionArn"]]["Status"] == "RUNNING":
+            raise refused("DeleteProjectVersion", "running")
+        del versions.rows[params["ProjectVersionArn"]]
+
+    context.stand_ins[f"{rk}:DeleteProjectVersion"] = lambda p: delete_version(p) or {}
+    context.stand_ins[f"{rk}:StopProjectVersion"] = lambda p: (
+        setting(versions, "ProjectVersionArn", "Status", "STOPPED")(p) or {"Status": "STOPPING"}
+    )
+    project = "arn:aws:rekognition:eu-west-1:123456789012:project/logos/1"
+    projects_rk.put(ProjectArn=project, Status="CREATED")
+    versions.put(ProjectVersionArn=f"{project}/version/v1/1", Status="RUNNING")
+    context.stand_ins[f"{rk}:ListCollections"] = lambda p: {"CollectionIds": collections.ids()}
+    context.stand_ins[f"{rk}:DeleteCollection"] = lambda p: (
+        collections.rows.pop(p["CollectionId"]) and {"StatusCode": 200}
+    )
+    collections.put(id="faces")
+
+    def delete_processor(params):
+        if processors.rows[params["Name"]]["Status"] == "RUNNING":
+            raise refused("DeleteStreamProcessor", "running")
+        del processors.rows[params["Name"]]
+
+    stock(
+        context,
+        rk,
+        "ListStreamProcessors",
+        processors,
+        {
+            "DeleteStreamProcessor": delete_processor,
+            "StopStreamProcessor": setting(processors, "Name", "Status", "STOPPED"),
+        },
+    )
+    processors.put(Name="doorbell", Status="RUNNING")
+
+    bots = s["bots"] = Shelf("botSummaries", "botId")
+    stock(context, "lexv2-models", "ListBots", bots, {"DeleteBot": removing(bots, "botId")})
+    context.stand_ins["lexv2-models:DeleteBot"] = lambda p: (
+        removing(bots, "botId")(p) or {"botId": p["botId"], "botStatus": "Deleting"}
+    )
+    bots.put(botId="BOT0000001", botName="orders", botStatus="Available")
+    return s
