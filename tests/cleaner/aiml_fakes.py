@@ -4,12 +4,35 @@ go; a delete AWS would refuse (a parent with children left) is refused here too.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from tests.cleaner.test_services_app import RecordingContext
+
+
+class ThreadedContext(RecordingContext):
+    """RecordingContext whose stand-ins answer each thread's own call.
+
+    The engine deletes with several workers: the harness's "the last recorded call" may be another
+    thread's by the time a stand-in answers, so each thread keeps the parameters of its own call.
+    """
+
+    _mine = threading.local()
+
+    def _record(self, params, model, **kwargs):
+        super()._record(params, model, **kwargs)
+        self._mine.params = dict(params)
+
+    def _stand_in(self, model, **kwargs):
+        answer = self.stand_ins.get(f"{model.service_model.service_name}:{model.name}", self.stand_ins.get(model.name))
+        if answer is None:
+            return None
+        parsed = answer(self._mine.params) if callable(answer) else answer
+        return AWSResponse(None, 200, {}, None), dict(parsed)
 
 
 def refused(operation: str, why: str) -> ClientError:
