@@ -140,3 +140,55 @@ def test_iam_prefixes_are_the_ones_policies_use():
     assert iam_prefix_of(types["bedrock-agent.data_source"]) == "bedrock"
     assert iam_prefix_of(types["lexv2-models.bot"]) == "lex"
     assert iam_prefix_of(types["kendra.index"]) == "kendra"
+
+
+def test_bedrock_agents_and_knowledge_bases_go_against_moto():
+    with member_account() as account:
+        # moto has no data sources (nor throughput or guardrails): an empty answer stands in.
+        for operation, key in [
+            ("ListDataSources", "dataSourceSummaries"),
+            ("ListProvisionedModelThroughputs", "provisionedModelSummaries"),
+            ("ListGuardrails", "guardrails"),
+        ]:
+            account.stand_ins[operation] = {key: []}
+        role = f"arn:aws:iam::{account.account_id}:role/bedrock"
+        agents = account.client("bedrock-agent")
+        agent = agents.create_agent(agentName="helper", agentResourceRoleArn=role)["agent"]["agentId"]
+        base = agents.create_knowledge_base(
+            name="docs",
+            roleArn=role,
+            knowledgeBaseConfiguration={
+                "type": "VECTOR",
+                "vectorKnowledgeBaseConfiguration": {
+                    "embeddingModelArn": "arn:aws:bedrock:eu-west-1::foundation-model/x"
+                },
+            },
+            storageConfiguration={
+                "type": "OPENSEARCH_SERVERLESS",
+                "opensearchServerlessConfiguration": {
+                    "collectionArn": "arn:aws:aoss:eu-west-1:123456789012:collection/c",
+                    "vectorIndexName": "v",
+                    "fieldMapping": {"vectorField": "v", "textField": "t", "metadataField": "m"},
+                },
+            },
+        )["knowledgeBase"]["knowledgeBaseId"]
+        assert [item.id for item in bedrock.Agent(account).list()] == [agent]
+        assert sweep(account, bedrock) == {}
+        assert account.params_of("DeleteAgent") == [{"agentId": agent, "skipResourceInUseCheck": True}]
+        assert account.params_of("DeleteKnowledgeBase") == [{"knowledgeBaseId": base}]
+        assert agents.list_agents()["agentSummaries"] == agents.list_knowledge_bases()["knowledgeBaseSummaries"] == []
+
+
+def test_comprehend_entity_recognizers_go_against_moto():
+    with member_account() as account:
+        client = account.client("comprehend")
+        arn = client.create_entity_recognizer(
+            RecognizerName="names",
+            LanguageCode="en",
+            DataAccessRoleArn=f"arn:aws:iam::{account.account_id}:role/comprehend",
+            InputDataConfig={"EntityTypes": [{"Type": "PERSON"}], "Documents": {"S3Uri": "s3://b/docs"}},
+        )["EntityRecognizerArn"]
+        (item,) = comprehend.EntityRecognizer(account).list()
+        assert item.id == arn
+        assert sweep(account, comprehend) == {}
+        assert client.list_entity_recognizers()["EntityRecognizerPropertiesList"] == []
