@@ -5,7 +5,9 @@ sources (boto3's "bedrock-agent", whose actions IAM names "bedrock:…").
 
 from __future__ import annotations
 
-from cleaner.registry import Deleting, Item, Listed, Listing, Resource, resource
+from datetime import UTC, datetime
+
+from cleaner.registry import Deleting, Item, Listed, Listing, NotYet, Resource, resource
 
 DELETING = frozenset({"Deleting"})
 
@@ -19,8 +21,17 @@ class ProvisionedModelThroughput(Listed):
         name="provisionedModelName",
         created="creationTime",
         state="status",
+        extra={"commitment_ends": "commitmentExpirationTime"},
     )
     deleting = Deleting("delete_provisioned_model_throughput", {"provisionedModelId": "id"})
+
+    def delete(self, item):
+        # Throughput bought with a one- or six-month commitment cannot be deleted before its term
+        # ends (and is billed until then whatever happens).
+        ends = item.extra.get("commitment_ends")
+        if isinstance(ends, datetime) and ends > datetime.now(UTC):
+            raise NotYet(ends, "Bedrock provisioned throughput bought with a commitment")
+        super().delete(item)
 
 
 # Stopping is a job's delete; a finished job costs nothing and AWS keeps its record.

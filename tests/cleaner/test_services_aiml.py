@@ -8,9 +8,11 @@ domain with user profiles, a running model version) so a wrong order fails.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from cleaner.registry import discover, iam_prefix_of
+from cleaner.registry import NotYet, discover, iam_prefix_of
 from cleaner.services import bedrock, comprehend, kendra, lex, rekognition, sagemaker, sagemaker_studio
 from tests.cleaner.aiml_fakes import footprint
 from tests.cleaner.test_services_app import member_account, sweep
@@ -192,3 +194,18 @@ def test_comprehend_entity_recognizers_go_against_moto():
         assert item.id == arn
         assert sweep(account, comprehend) == {}
         assert client.list_entity_recognizers()["EntityRecognizerPropertiesList"] == []
+
+
+def test_committed_bedrock_throughput_is_not_yet_deletable(stocked):
+    account, shelves = stocked
+    (row,) = shelves["throughput"].rows.values()
+    row["commitmentExpirationTime"] = datetime(2099, 1, 1, tzinfo=UTC)
+    throughput = bedrock.ProvisionedModelThroughput(account)
+    (item,) = throughput.list()
+    with pytest.raises(NotYet):
+        throughput.delete(item)
+    assert account.params_of("DeleteProvisionedModelThroughput") == []
+    row["commitmentExpirationTime"] = datetime(2020, 1, 1, tzinfo=UTC)
+    (item,) = throughput.list()
+    throughput.delete(item)
+    assert not shelves["throughput"].rows
