@@ -117,3 +117,10 @@ class ProcessingJob(Listed):
 class TransformJob(Listed):
     listing = _job("transform_job", "TransformJobSummaries")
     deleting = Deleting("stop_transform_job", {"TransformJobName": "id"})
+
+
+# Autopilot starts its own processing, training and transform jobs: stopping it stops them too.
+@resource("sagemaker.auto_ml_job")
+class AutoMLJob(Listed):
+    listing = _job("auto_ml_job", "AutoMLJobSummaries")
+    deleting = Deleting("stop_auto_ml_job", {"AutoMLJobName": "id"})

@@ -209,3 +209,26 @@ def test_committed_bedrock_throughput_is_not_yet_deletable(stocked):
     (item,) = throughput.list()
     throughput.delete(item)
     assert not shelves["throughput"].rows
+
+
+def test_a_running_autopilot_job_is_stopped_against_moto():
+    with member_account() as account:
+        client = account.client("sagemaker")
+        client.create_auto_ml_job_v2(
+            AutoMLJobName="churn",
+            AutoMLJobInputDataConfig=[
+                {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in"}}}
+            ],
+            OutputDataConfig={"S3OutputPath": "s3://b/out"},
+            AutoMLProblemTypeConfig={
+                "TabularJobConfig": {
+                    "TargetAttributeName": "churned",
+                    "ProblemType": "BinaryClassification",
+                    "CompletionCriteria": {"MaxCandidates": 1},
+                }
+            },
+            RoleArn=f"arn:aws:iam::{account.account_id}:role/sagemaker",
+        )
+        assert [item.id for item in sagemaker.AutoMLJob(account).list()] == ["churn"]
+        assert sweep(account, sagemaker) == {}
+        assert account.params_of("StopAutoMLJob") == [{"AutoMLJobName": "churn"}]
