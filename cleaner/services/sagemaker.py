@@ -94,26 +94,27 @@ def _job(kind: str, summaries: str) -> Listing:
     )
 
 
-# A tuning job stops the training jobs it started; stopping them first would only race it.
+# A tuning job (and an Autopilot job, below) stops the jobs it started; stopping those first would
+# only race it.
 @resource("sagemaker.hyper_parameter_tuning_job")
 class HyperParameterTuningJob(Listed):
     listing = _job("hyper_parameter_tuning_job", "HyperParameterTuningJobSummaries")
     deleting = Deleting("stop_hyper_parameter_tuning_job", {"HyperParameterTuningJobName": "id"})
 
 
-@resource("sagemaker.training_job", depends_on=["sagemaker.hyper_parameter_tuning_job"])
+@resource("sagemaker.training_job", depends_on=["sagemaker.hyper_parameter_tuning_job", "sagemaker.auto_ml_job"])
 class TrainingJob(Listed):
     listing = _job("training_job", "TrainingJobSummaries")
     deleting = Deleting("stop_training_job", {"TrainingJobName": "id"})
 
 
-@resource("sagemaker.processing_job")
+@resource("sagemaker.processing_job", depends_on=["sagemaker.auto_ml_job"])
 class ProcessingJob(Listed):
     listing = _job("processing_job", "ProcessingJobSummaries")
     deleting = Deleting("stop_processing_job", {"ProcessingJobName": "id"})
 
 
-@resource("sagemaker.transform_job")
+@resource("sagemaker.transform_job", depends_on=["sagemaker.auto_ml_job"])
 class TransformJob(Listed):
     listing = _job("transform_job", "TransformJobSummaries")
     deleting = Deleting("stop_transform_job", {"TransformJobName": "id"})
