@@ -1,0 +1,47 @@
+"""Listings where the endpoint does not offer the API at all: counted as "not offered here".
+
+Real AWS offers every API of a service in the regions it is in. moto does not: in tests and as the
+local fake AWS of `make run`, a service it lacks is a bare 404 (as for Cloud9, see cloud9.py), and
+an operation it lacks is answered InvalidAction in XML, which a JSON service's client cannot read
+(its error code comes out as the HTTP status, "400"). Left as they are, such a listing fails on
+every scan and no sweep there could ever finish clean; raised as NotImplementedError, the engine
+reports the type as not offered and sweeps on. (Imported by the modules that need it; the leading
+"_" keeps it out of the registry's discovery.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import ClientError
+
+from cleaner.registry import Listed
+
+
+def not_offered(error: ClientError) -> bool:
+    answer = error.response
+    status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = answer.get("Error", {}).get("Code", "")
+    message = answer.get("Error", {}).get("Message", "")
+    if status == 404 and code == "404":
+        return True  # no such service at this endpoint
+    return code == str(status) and "<Code>InvalidAction</Code>" in message
+
+
+@contextmanager
+def offered(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        if not_offered(error):
+            raise NotImplementedError(f"{what} is not offered by this endpoint") from error
+        raise
+
+
+class ListedHere(Listed):
+    """A Listed type whose listing says "not offered" where the endpoint lacks its API."""
+
+    def pages(self):
+        with offered(self.type):
+            yield from super().pages()
