@@ -389,3 +389,154 @@ def test_fsx_volumes_and_storage_virtual_machines_go_before_file_systems_without
     assert client.describe_file_systems()["FileSystems"] == []
     assert machines == {}
     assert list(volumes) == ["fsvol-000000000000zroot"]  # left to its OpenZFS file system
+
+
+# --- AWS Backup, DLM, Directory Service ------------------------------------------------------------
+
+
+def backup_stand_ins(context: RecordingContext, vaults: list[str]) -> tuple[dict, dict]:
+    """Recovery points (per vault) and plan selections, which moto lacks; returns both stores."""
+    points = {
+        vault: {
+            f"arn:aws:backup:{context.region}:{context.account_id}:recovery-point:{vault}-{n}": {
+                "RecoveryPointArn": f"arn:aws:backup:{context.region}:{context.account_id}:recovery-point:{vault}-{n}",
+                "ResourceName": f"hana-data-{n}",
+                "Status": "COMPLETED",
+            }
+            for n in range(2)
+        }
+        for vault in vaults
+    }
+    selections: dict[str, dict] = {}
+
+    def delete_point(params):
+        return removed(points[params["BackupVaultName"]], "RecoveryPointArn")(params)
+
+    def list_selections(params):
+        return {"BackupSelectionsList": [s for s in selections.values() if s["BackupPlanId"] == params["BackupPlanId"]]}
+
+    context.stand_ins.update(
+        {
+            "ListRecoveryPointsByBackupVault": lambda params: {
+                "RecoveryPoints": list(points.get(params["BackupVaultName"], {}).values())
+            },
+            "DeleteRecoveryPoint": delete_point,
+            "ListBackupSelections": list_selections,
+            "DeleteBackupSelection": removed(selections, "SelectionId"),
+        }
+    )
+    return points, selections
+
+
+def test_backup_recovery_points_go_before_their_vault_selections_before_their_plan_and_aws_vaults_stay(account):
+    client = account.client("backup")
+    client.create_backup_vault(BackupVaultName="sap-vault")
+    aws_vault = {"BackupVaultName": "aws/efs/automatic-backup-vault", "NumberOfRecoveryPoints": 2}
+
+    def with_aws_vault(parsed, **kwargs):
+        # moto keeps a "/" in a vault's name URL-encoded; AWS makes this one for EFS's automatic backups.
+        parsed["BackupVaultList"].append(aws_vault)
+
+    client.meta.events.register("after-call.backup.ListBackupVaults", with_aws_vault)
+    # Governance mode (or compliance within its grace time): the lock may still be lifted.
+    client.put_backup_vault_lock_configuration(BackupVaultName="sap-vault", MinRetentionDays=1, ChangeableForDays=3)
+    plan = client.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "sap-daily",
+            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "sap-vault"}],
+        }
+    )["BackupPlanId"]
+    points, selections = backup_stand_ins(account, ["sap-vault", "aws/efs/automatic-backup-vault"])
+    selections["sel-1"] = {"SelectionId": "sel-1", "SelectionName": "hana", "BackupPlanId": plan}
+
+    assert sweep(account, backup) == {}
+
+    assert {p["BackupVaultName"] for p in account.params_of("DeleteRecoveryPoint")} == {"sap-vault"}
+    assert points["sap-vault"] == {} and len(points["aws/efs/automatic-backup-vault"]) == 2
+    assert_all_before(account, "DeleteRecoveryPoint", "DeleteBackupVault")
+    assert_all_before(account, "DeleteBackupVaultLockConfiguration", "DeleteBackupVault")
+    assert account.params_of("DeleteBackupVault") == [{"BackupVaultName": "sap-vault"}]
+    assert account.params_of("DeleteBackupSelection") == [{"BackupPlanId": plan, "SelectionId": "sel-1"}]
+    assert_all_before(account, "DeleteBackupSelection", "DeleteBackupPlan")
+    assert client.list_backup_plans()["BackupPlansList"] == []
+    assert protected_items(account, backup) == {"aws/efs/automatic-backup-vault": "a vault AWS made for itself"}
+
+
+def test_a_vault_locked_in_compliance_mode_keeps_its_recovery_points_until_their_retention_ends(account):
+    now = datetime.now(UTC)
+    delete_at = now + timedelta(days=7)
+    vault = {
+        "BackupVaultName": "audit-vault",
+        "Locked": True,
+        "LockDate": now - timedelta(days=1),
+        "MinRetentionDays": 7,
+        "NumberOfRecoveryPoints": 1,
+    }
+    point = {
+        "RecoveryPointArn": "arn:aws:backup:eu-west-1:1:recovery-point:audit-1",
+        "Status": "COMPLETED",
+        "CalculatedLifecycle": {"DeleteAt": delete_at},
+    }
+    account.stand_ins.update(
+        {
+            "ListBackupVaults": {"BackupVaultList": [vault]},
+            "DescribeBackupVault": vault,
+            "ListRecoveryPointsByBackupVault": {"RecoveryPoints": [point]},
+        }
+    )
+
+    (found,) = backup.RecoveryPoint(account).list()
+    with pytest.raises(NotYet) as refused:
+        backup.RecoveryPoint(account).delete(found)
+    assert refused.value.until == delete_at
+    with pytest.raises(NotYet) as vault_refused:
+        backup.Vault(account).prepare(next(iter(backup.Vault(account).list())))
+    assert vault_refused.value.until == delete_at
+    assert "DeleteRecoveryPoint" not in account.operations()
+    assert "DeleteBackupVaultLockConfiguration" not in account.operations()
+
+
+def test_dlm_lifecycle_policies_are_deleted(account):
+    policies = {
+        "policy-0123": {
+            "PolicyId": "policy-0123",
+            "Description": "hana snapshots",
+            "State": "ENABLED",
+            "Tags": {"sap": "x"},
+        }
+    }
+    account.stand_ins.update(
+        {
+            "GetLifecyclePolicies": listed(policies, "Policies"),
+            "DeleteLifecyclePolicy": removed(policies, "PolicyId"),
+        }
+    )
+
+    (found,) = dlm.LifecyclePolicy(account).list()
+    assert (found.name, found.tags) == ("hana snapshots", {"sap": "x"})
+    assert sweep(account, dlm) == {}
+    assert account.params_of("DeleteLifecyclePolicy") == [{"PolicyId": "policy-0123"}]
+
+
+def test_directories_lose_their_trusts_then_are_deleted(account):
+    client = account.client("ds")
+    vpc, subnets = vpc_with_subnets(account)
+    directory_id = client.create_microsoft_ad(
+        Name="corp.example.com",
+        Password="Workshop-Passw0rd!",
+        VpcSettings={"VpcId": vpc, "SubnetIds": subnets},
+        Edition="Standard",
+    )["DirectoryId"]
+    trust = client.create_trust(
+        DirectoryId=directory_id,
+        RemoteDomainName="onprem.example.com",
+        TrustPassword="Trust-Passw0rd!",
+        TrustDirection="One-Way: Outgoing",
+    )["TrustId"]
+
+    assert [item.name for item in directory.Directory(account).list()] == ["corp.example.com"]
+    assert sweep(account, directory) == {}
+
+    assert account.params_of("DeleteTrust") == [{"TrustId": trust}]
+    assert_all_before(account, "DeleteTrust", "DeleteDirectory")
+    assert client.describe_directories()["DirectoryDescriptions"] == []
