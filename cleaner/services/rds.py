@@ -182,6 +182,9 @@ class OptionGroup(Listed):
                 raise
             raise NotImplementedError("DescribeOptionGroups without a name is not offered here") from error
 
+    def protect(self, raw):
+        return made_by_aws(raw.get("OptionGroupName", ""))
+
 
 @resource("rds.db_parameter_group", depends_on=["rds.db_instance"])
 class DBParameterGroup(Listed):

@@ -540,3 +540,63 @@ def test_directories_lose_their_trusts_then_are_deleted(account):
     assert account.params_of("DeleteTrust") == [{"TrustId": trust}]
     assert_all_before(account, "DeleteTrust", "DeleteDirectory")
     assert client.describe_directories()["DirectoryDescriptions"] == []
+
+
+# --- RDS: proxies, groups, event subscriptions ----------------------------------------------------
+
+
+def test_rds_groups_proxies_and_subscriptions_go_after_the_databases_and_aws_defaults_stay(account):
+    client = account.client("rds")
+    _, subnets = vpc_with_subnets(account)
+    client.create_db_subnet_group(DBSubnetGroupName="sap-db", DBSubnetGroupDescription="lab", SubnetIds=subnets)
+    client.create_db_parameter_group(
+        DBParameterGroupName="sap-params", DBParameterGroupFamily="postgres16", Description="lab"
+    )
+    client.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="sap-cluster-params",
+        DBParameterGroupFamily="aurora-postgresql16",
+        Description="lab",
+    )
+    client.create_db_instance(
+        DBInstanceIdentifier="sap-db",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="workshop-password-1",
+        DBSubnetGroupName="sap-db",
+        DBParameterGroupName="sap-params",
+    )
+    client.create_db_proxy(
+        DBProxyName="sap-proxy",
+        EngineFamily="POSTGRESQL",
+        Auth=[{"SecretArn": f"arn:aws:secretsmanager:{account.region}:{account.account_id}:secret:db"}],
+        RoleArn=f"arn:aws:iam::{account.account_id}:role/proxy",
+        VpcSubnetIds=subnets,
+    )
+    topic = account.client("sns").create_topic(Name="db-events")["TopicArn"]
+    client.create_event_subscription(SubscriptionName="db-events", SnsTopicArn=topic)
+    option_groups = {name: {"OptionGroupName": name} for name in ("default:postgres-16", "sap-options")}
+    account.stand_ins.update(
+        {
+            "DescribeOptionGroups": listed(option_groups, "OptionGroupsList"),
+            "DeleteOptionGroup": removed(option_groups, "OptionGroupName"),
+        }
+    )
+
+    assert sweep(account, rds) == {}
+
+    for later in ("DeleteDBSubnetGroup", "DeleteDBParameterGroup", "DeleteOptionGroup"):
+        assert_all_before(account, "DeleteDBInstance", later)
+    assert_all_before(account, "DeleteDBProxy", "DeleteDBSubnetGroup")
+    assert account.params_of("DeleteDBSubnetGroup") == [{"DBSubnetGroupName": "sap-db"}]
+    assert account.params_of("DeleteOptionGroup") == [{"OptionGroupName": "sap-options"}]
+    assert account.params_of("DeleteDBClusterParameterGroup") == [{"DBClusterParameterGroupName": "sap-cluster-params"}]
+    assert account.params_of("DeleteEventSubscription") == [{"SubscriptionName": "db-events"}]
+    assert client.describe_db_proxies()["DBProxies"] == []
+    assert [g["DBParameterGroupName"] for g in client.describe_db_parameter_groups()["DBParameterGroups"]] in (
+        [],
+        ["default.postgres16"],
+    )
+    assert list(option_groups) == ["default:postgres-16"]
+    assert protected_items(account, rds).get("default:postgres-16") == "a default group of AWS"
