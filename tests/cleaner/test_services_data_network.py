@@ -26,13 +26,13 @@ from cleaner.services import (
     elasticache,
     elb_classic,
     fsx,
-    globalaccelerator,
     memorydb,
     mq,
-    network_firewall,
     rds,
 )
+from cleaner.services import ec2 as ec2_module
 from tests.cleaner.test_services_app import REGION, RecordingContext, member_account, protected_items, sweep
+from tests.cleaner.topics import sweep_topic
 
 
 @pytest.fixture
@@ -600,3 +600,181 @@ def test_rds_groups_proxies_and_subscriptions_go_after_the_databases_and_aws_def
     )
     assert list(option_groups) == ["default:postgres-16"]
     assert protected_items(account, rds).get("default:postgres-16") == "a default group of AWS"
+
+
+# --- EC2 extras, classic load balancers ------------------------------------------------------------
+
+
+def nothing_else_moto_lacks(context: RecordingContext) -> None:
+    """Empty answers for the EC2 listings moto lacks that a test does not fill itself."""
+    context.stand_ins.setdefault("DescribePlacementGroups", {"PlacementGroups": []})
+    context.stand_ins.setdefault("DescribeCapacityReservations", {"CapacityReservations": []})
+    context.stand_ins.setdefault("DescribeClientVpnEndpoints", {"ClientVpnEndpoints": []})
+
+
+def test_dedicated_hosts_and_placement_groups_wait_for_their_instances(account):
+    ec2 = account.client("ec2")
+    host = ec2.allocate_hosts(AvailabilityZone=f"{REGION}a", InstanceType="r5.large", Quantity=1)["HostIds"][0]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image,
+        InstanceType="r5.large",
+        MinCount=1,
+        MaxCount=1,
+        Placement={"HostId": host, "Tenancy": "host", "GroupName": "hana-cluster"},
+    )["Instances"][0]["InstanceId"]
+    groups = {"hana-cluster": {"GroupName": "hana-cluster", "State": "available", "Strategy": "cluster"}}
+    account.stand_ins.update(
+        {
+            "DescribePlacementGroups": listed(groups, "PlacementGroups"),
+            "DeletePlacementGroup": removed(groups, "GroupName"),
+        }
+    )
+    nothing_else_moto_lacks(account)
+
+    # The engine itself, with only the types at play (EC2's AMI and snapshot listings are slow in moto).
+    swept = sweep_topic({REGION: account}, [ec2_module.Instance, ec2_extras.DedicatedHost, ec2_extras.PlacementGroup])
+    assert swept.left() == {}
+    swept.assert_dependencies_respected()
+
+    assert account.params_of("ReleaseHosts") == [{"HostIds": [host]}]
+    assert account.index("TerminateInstances", InstanceIds=[instance]) < account.first("ReleaseHosts")
+    assert account.first("TerminateInstances") < account.first("DeletePlacementGroup")
+    assert groups == {}
+    assert [h["State"] for h in ec2.describe_hosts()["Hosts"]] in ([], ["released"])
+
+
+def test_capacity_reservations_are_cancelled_and_a_capacity_block_waits_for_its_end(account):
+    ends = datetime.now(UTC) + timedelta(days=2)
+    reservations = {
+        "cr-1": {"CapacityReservationId": "cr-1", "State": "active", "InstanceType": "r5.large"},
+        "cr-2": {"CapacityReservationId": "cr-2", "State": "cancelled", "InstanceType": "r5.large"},
+        "cr-3": {
+            "CapacityReservationId": "cr-3",
+            "State": "active",
+            "ReservationType": "capacity-block",
+            "EndDate": ends,
+        },
+    }
+
+    def cancel(params):
+        reservations[params["CapacityReservationId"]]["State"] = "cancelled"
+        return {"Return": True}
+
+    account.stand_ins.update(
+        {
+            "DescribeCapacityReservations": lambda params: {"CapacityReservations": list(reservations.values())},
+            "CancelCapacityReservation": cancel,
+        }
+    )
+    resource = ec2_extras.CapacityReservation(account)
+    found = {item.id: item for item in resource.list()}
+    assert set(found) == {"cr-1", "cr-3"}  # a cancelled one is gone, as far as the bill goes
+
+    resource.delete(found["cr-1"])
+    with pytest.raises(NotYet) as refused:
+        resource.delete(found["cr-3"])
+
+    assert refused.value.until == ends
+    assert account.params_of("CancelCapacityReservation") == [{"CapacityReservationId": "cr-1"}]
+    assert [item.id for item in resource.list()] == ["cr-3"]
+
+
+def test_client_vpn_endpoints_lose_their_target_networks_first(account):
+    endpoints = {
+        "cvpn-endpoint-1": {
+            "ClientVpnEndpointId": "cvpn-endpoint-1",
+            "Status": {"Code": "available"},
+            "CreationTime": "2026-12-08 09:00:00",
+            "Description": "sap admins",
+        }
+    }
+    networks = {
+        "cvpn-assoc-1": {"AssociationId": "cvpn-assoc-1", "Status": {"Code": "associated"}},
+        "cvpn-assoc-2": {"AssociationId": "cvpn-assoc-2", "Status": {"Code": "disassociated"}},
+    }
+
+    def disassociate(params):
+        networks[params["AssociationId"]]["Status"] = {"Code": "disassociated"}
+        return {"AssociationId": params["AssociationId"], "Status": {"Code": "disassociating"}}
+
+    def delete(params):
+        if any(n["Status"]["Code"] == "associated" for n in networks.values()):
+            raise ClientError({"Error": {"Code": "IncorrectState", "Message": "still associated"}}, "Delete")
+        return removed(endpoints, "ClientVpnEndpointId")(params)
+
+    account.stand_ins.update(
+        {
+            "DescribeClientVpnEndpoints": lambda params: {"ClientVpnEndpoints": list(endpoints.values())},
+            "DescribeClientVpnTargetNetworks": lambda params: {"ClientVpnTargetNetworks": list(networks.values())},
+            "DisassociateClientVpnTargetNetwork": disassociate,
+            "DeleteClientVpnEndpoint": delete,
+        }
+    )
+    nothing_else_moto_lacks(account)
+
+    (found,) = ec2_extras.ClientVpnEndpoint(account).list()
+    assert (found.name, found.created) == ("sap admins", datetime(2026, 12, 8, 9, tzinfo=UTC))
+    assert sweep(account, ec2_extras) == {}
+    assert account.params_of("DisassociateClientVpnTargetNetwork") == [
+        {"ClientVpnEndpointId": "cvpn-endpoint-1", "AssociationId": "cvpn-assoc-1"}
+    ]
+    assert endpoints == {}
+
+
+def test_flow_logs_go_and_endpoint_services_reject_their_connections_before_they_go(account):
+    ec2 = account.client("ec2")
+    vpc, subnets = vpc_with_subnets(account)
+    ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogGroupName="vpc-flows",
+        DeliverLogsPermissionArn=f"arn:aws:iam::{account.account_id}:role/flow-logs",
+    )
+    balancer = account.client("elbv2").create_load_balancer(Name="sap-nlb", Subnets=subnets, Type="network")
+    service = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[balancer["LoadBalancers"][0]["LoadBalancerArn"]], AcceptanceRequired=True
+    )["ServiceConfiguration"]["ServiceId"]
+    connections = {
+        "vpce-other-account": {"VpcEndpointId": "vpce-other-account", "VpcEndpointState": "available"},
+        "vpce-rejected": {"VpcEndpointId": "vpce-rejected", "VpcEndpointState": "rejected"},
+    }
+
+    def reject(params):
+        for endpoint in params["VpcEndpointIds"]:
+            connections[endpoint]["VpcEndpointState"] = "rejected"
+        return {"Unsuccessful": []}
+
+    account.stand_ins.update(
+        {
+            "DescribeVpcEndpointConnections": lambda params: {"VpcEndpointConnections": list(connections.values())},
+            "RejectVpcEndpointConnections": reject,
+        }
+    )
+    nothing_else_moto_lacks(account)
+
+    assert sweep(account, ec2_extras) == {}
+
+    assert account.params_of("RejectVpcEndpointConnections") == [
+        {"ServiceId": service, "VpcEndpointIds": ["vpce-other-account"]}
+    ]
+    assert_all_before(account, "RejectVpcEndpointConnections", "DeleteVpcEndpointServiceConfigurations")
+    assert ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"] == []
+    assert ec2.describe_flow_logs()["FlowLogs"] == []
+
+
+def test_classic_load_balancers_are_deleted_with_their_tags_read(account):
+    client = account.client("elb")
+    client.create_load_balancer(
+        LoadBalancerName="sap-web",
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8000}],
+        AvailabilityZones=[f"{REGION}a"],
+        Tags=[{"Key": "workshop", "Value": "sap"}],
+    )
+
+    (found,) = elb_classic.ClassicLoadBalancer(account).list()
+    assert found.tags == {"workshop": "sap"}
+    assert sweep(account, elb_classic) == {}
+    assert account.params_of("DeleteLoadBalancer") == [{"LoadBalancerName": "sap-web"}]
+    assert client.describe_load_balancers()["LoadBalancerDescriptions"] == []
