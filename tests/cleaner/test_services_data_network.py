@@ -26,8 +26,10 @@ from cleaner.services import (
     elasticache,
     elb_classic,
     fsx,
+    globalaccelerator,
     memorydb,
     mq,
+    network_firewall,
     rds,
 )
 from cleaner.services import ec2 as ec2_module
@@ -778,3 +780,163 @@ def test_classic_load_balancers_are_deleted_with_their_tags_read(account):
     assert sweep(account, elb_classic) == {}
     assert account.params_of("DeleteLoadBalancer") == [{"LoadBalancerName": "sap-web"}]
     assert client.describe_load_balancers()["LoadBalancerDescriptions"] == []
+
+
+# --- Network Firewall, Global Accelerator -----------------------------------------------------------
+
+
+def network_firewall_stand_ins(context: RecordingContext) -> dict[str, dict]:
+    """A firewall under delete protection, its policy, a rule group and a TLS configuration (moto
+    lists firewalls but deletes nothing); deleting what is still in use is refused, as AWS does."""
+    arn = f"arn:aws:network-firewall:{context.region}:{context.account_id}"
+    stores = {
+        "firewalls": {
+            f"{arn}:firewall/edge": {
+                "FirewallName": "edge",
+                "FirewallArn": f"{arn}:firewall/edge",
+                "DeleteProtection": True,
+            }
+        },
+        "policies": {f"{arn}:firewall-policy/edge": {"Name": "edge", "Arn": f"{arn}:firewall-policy/edge"}},
+        "groups": {f"{arn}:stateful-rulegroup/block": {"Name": "block", "Arn": f"{arn}:stateful-rulegroup/block"}},
+        "tls": {f"{arn}:tls-configuration/inspect": {"Name": "inspect", "Arn": f"{arn}:tls-configuration/inspect"}},
+    }
+
+    def describe_firewall(params):
+        firewall = stores["firewalls"][params["FirewallArn"]]
+        return {
+            "Firewall": {**firewall, "Tags": [{"Key": "sap", "Value": "edge"}]},
+            "FirewallStatus": {"Status": "READY"},
+        }
+
+    def unprotect(params):
+        stores["firewalls"][params["FirewallArn"]]["DeleteProtection"] = params["DeleteProtection"]
+        return {}
+
+    def delete_firewall(params):
+        if stores["firewalls"][params["FirewallArn"]]["DeleteProtection"]:
+            raise ClientError({"Error": {"Code": "InvalidOperationException", "Message": "protected"}}, "Delete")
+        return removed(stores["firewalls"], "FirewallArn")(params)
+
+    def refused_while(store: str, param: str, used_by: str):
+        def delete(params):
+            if stores[used_by]:
+                raise ClientError({"Error": {"Code": "InvalidOperationException", "Message": "in use"}}, "Delete")
+            return removed(stores[store], param)(params)
+
+        return delete
+
+    context.stand_ins.update(
+        {
+            "ListFirewalls": lambda p: {
+                "Firewalls": [
+                    {"FirewallName": f["FirewallName"], "FirewallArn": f["FirewallArn"]}
+                    for f in stores["firewalls"].values()
+                ]
+            },
+            "DescribeFirewall": describe_firewall,
+            "UpdateFirewallDeleteProtection": unprotect,
+            "DeleteFirewall": delete_firewall,
+            "ListFirewallPolicies": listed(stores["policies"], "FirewallPolicies"),
+            "DescribeFirewallPolicy": lambda p: {"FirewallPolicyResponse": {"FirewallPolicyStatus": "ACTIVE"}},
+            "DeleteFirewallPolicy": refused_while("policies", "FirewallPolicyArn", "firewalls"),
+            "ListRuleGroups": listed(stores["groups"], "RuleGroups"),
+            "DescribeRuleGroup": lambda p: {"RuleGroupResponse": {"RuleGroupStatus": "ACTIVE"}},
+            "DeleteRuleGroup": refused_while("groups", "RuleGroupArn", "policies"),
+            "ListTLSInspectionConfigurations": listed(stores["tls"], "TLSInspectionConfigurations"),
+            "DeleteTLSInspectionConfiguration": refused_while("tls", "TLSInspectionConfigurationArn", "policies"),
+        }
+    )
+    return stores
+
+
+def test_network_firewalls_lose_delete_protection_then_policies_then_rule_groups_go(account):
+    stores = network_firewall_stand_ins(account)
+
+    assert sweep(account, network_firewall) == {}
+
+    (firewall,) = account.params_of("DeleteFirewall")
+    assert account.params_of("UpdateFirewallDeleteProtection") == [{**firewall, "DeleteProtection": False}]
+    assert_all_before(account, "UpdateFirewallDeleteProtection", "DeleteFirewall")
+    assert_all_before(account, "DeleteFirewall", "DeleteFirewallPolicy")
+    assert_all_before(account, "DeleteFirewallPolicy", "DeleteRuleGroup")
+    assert_all_before(account, "DeleteFirewallPolicy", "DeleteTLSInspectionConfiguration")
+    assert account.params_of("ListRuleGroups") and all(
+        p == {"Scope": "ACCOUNT"} for p in account.params_of("ListRuleGroups")
+    )
+    assert all(store == {} for store in stores.values())
+
+
+def global_accelerator_stand_ins(context: RecordingContext) -> dict[str, dict]:
+    """An enabled accelerator with a listener and an endpoint group. Disabling takes AWS a while
+    (IN_PROGRESS for one listing, then DEPLOYED); deleting before that, or with a listener, is refused."""
+    arn = "arn:aws:globalaccelerator::1:accelerator/sap"
+    stores = {
+        "accelerators": {arn: {"AcceleratorArn": arn, "Name": "sap-global", "Enabled": True, "Status": "DEPLOYED"}},
+        "listeners": {
+            f"{arn}/listener/l1": {
+                "ListenerArn": f"{arn}/listener/l1",
+                "PortRanges": [{"FromPort": 443, "ToPort": 443}],
+            }
+        },
+        "groups": {
+            f"{arn}/listener/l1/endpoint-group/g1": {
+                "EndpointGroupArn": f"{arn}/listener/l1/endpoint-group/g1",
+                "EndpointGroupRegion": "eu-west-1",
+            }
+        },
+    }
+
+    def list_accelerators(params):
+        answer = [dict(a) for a in stores["accelerators"].values()]
+        for accelerator in stores["accelerators"].values():
+            if accelerator["Status"] == "IN_PROGRESS":
+                accelerator["Status"] = DEPLOYED
+        return {"Accelerators": answer}
+
+    def update(params):
+        stores["accelerators"][params["AcceleratorArn"]].update(Enabled=params["Enabled"], Status="IN_PROGRESS")
+        return {"Accelerator": stores["accelerators"][params["AcceleratorArn"]]}
+
+    def delete_accelerator(params):
+        accelerator = stores["accelerators"][params["AcceleratorArn"]]
+        if accelerator["Enabled"] or accelerator["Status"] != DEPLOYED or stores["listeners"]:
+            raise ClientError({"Error": {"Code": "AcceleratorNotDisabledException", "Message": "not yet"}}, "Delete")
+        return removed(stores["accelerators"], "AcceleratorArn")(params)
+
+    def delete_listener(params):
+        if stores["groups"]:
+            raise ClientError({"Error": {"Code": "AssociatedEndpointGroupFoundException", "Message": "x"}}, "Delete")
+        return removed(stores["listeners"], "ListenerArn")(params)
+
+    context.stand_ins.update(
+        {
+            "ListAccelerators": list_accelerators,
+            "UpdateAccelerator": update,
+            "DeleteAccelerator": delete_accelerator,
+            "ListListeners": listed(stores["listeners"], "Listeners"),
+            "DeleteListener": delete_listener,
+            "ListEndpointGroups": listed(stores["groups"], "EndpointGroups"),
+            "DeleteEndpointGroup": removed(stores["groups"], "EndpointGroupArn"),
+        }
+    )
+    return stores
+
+
+DEPLOYED = "DEPLOYED"
+
+
+def test_global_accelerators_are_called_in_us_west_2_and_disabled_then_deleted_once_deployed(account):
+    stores = global_accelerator_stand_ins(account)
+
+    assert globalaccelerator.Accelerator(account).client.meta.region_name == "us-west-2"
+    assert sweep(account, globalaccelerator) == {}
+
+    assert account.params_of("UpdateAccelerator") == [
+        {"AcceleratorArn": "arn:aws:globalaccelerator::1:accelerator/sap", "Enabled": False}
+    ]
+    assert_all_before(account, "DeleteEndpointGroup", "DeleteListener")
+    assert_all_before(account, "DeleteListener", "DeleteAccelerator")
+    # Asked only once AWS had deployed the change: never refused.
+    assert len(account.params_of("DeleteAccelerator")) == 1
+    assert all(store == {} for store in stores.values())
