@@ -417,6 +417,27 @@ def backup_stand_ins(context: RecordingContext, vaults: list[str]) -> tuple[dict
     def list_selections(params):
         return {"BackupSelectionsList": [s for s in selections.values() if s["BackupPlanId"] == params["BackupPlanId"]]}
 
+    def refuse_while_held(store_of: Callable[[dict], dict], what: str):
+        # As AWS does (moto deletes whatever it is asked to).
+        def check(params, **kwargs):
+            if store_of(params):
+                raise ClientError(
+                    {"Error": {"Code": "InvalidRequestException", "Message": f"still has {what}"}}, "Delete"
+                )
+
+        return check
+
+    events = context.client("backup").meta.events
+    events.register(
+        "before-parameter-build.backup.DeleteBackupVault",
+        refuse_while_held(lambda params: points.get(params["BackupVaultName"]), "recovery points"),
+    )
+    events.register(
+        "before-parameter-build.backup.DeleteBackupPlan",
+        refuse_while_held(
+            lambda params: [s for s in selections.values() if s["BackupPlanId"] == params["BackupPlanId"]], "selections"
+        ),
+    )
     context.stand_ins.update(
         {
             "ListRecoveryPointsByBackupVault": lambda params: {
