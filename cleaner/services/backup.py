@@ -14,7 +14,6 @@ from cleaner.registry import Deleting, Item, Listing, NotYet, Resource, resource
 from cleaner.services._offered import ListedHere, offered
 
 GOING = frozenset({"DELETING"})
-GONE = frozenset({"EXPIRED"})
 
 
 def aws_vault(name: str) -> bool:
@@ -85,9 +84,8 @@ class RecoveryPoint(Resource):
                 if aws_vault(name):
                     continue
                 locked = compliance_locked(vault, now)
+                # EXPIRED points are those AWS's lifecycle failed to delete: still stored, still billed.
                 for point in self.points_of(name):
-                    if point.get("Status") in GONE:
-                        continue
                     yield Item(
                         id=point["RecoveryPointArn"],
                         name=f"{name}: {point.get('ResourceName') or point.get('ResourceArn', '')}",
