@@ -962,3 +962,34 @@ def test_global_accelerators_are_called_in_us_west_2_and_disabled_then_deleted_o
     # Asked only once AWS had deployed the change: never refused.
     assert len(account.params_of("DeleteAccelerator")) == 1
     assert all(store == {} for store in stores.values())
+
+
+# --- Listings an endpoint does not offer -------------------------------------------------------------
+
+
+def _answer(status: int, code: str, message: str = "") -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "List"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "offered"),
+    [
+        (_answer(404, "404"), False),  # the service is not there at all (moto lacks Global Accelerator, DLM)
+        (_answer(400, "400", "<Response><Errors><Error><Code>InvalidAction</Code>…"), False),  # XML to a JSON client
+        (_answer(400, "ValidationException", "<Code>InvalidAction</Code>"), True),  # a real answer about the call
+        (_answer(404, "ResourceNotFoundException"), True),
+        (_answer(403, "AccessDeniedException"), True),
+    ],
+)
+def test_a_listing_the_endpoint_lacks_is_not_offered_and_any_other_error_stays_an_error(error, offered):
+    from cleaner.services._offered import offered as offering
+
+    def listing():
+        with offering("dax.subnet_group"):
+            raise error
+
+    expected = ClientError if offered else NotImplementedError
+    with pytest.raises(expected):
+        listing()
