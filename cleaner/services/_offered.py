@@ -1,47 +1,65 @@
-"""For the types whose service (or call) an endpoint may not know at all: moto, the local stack.
+"""Listings where the endpoint does not offer the API at all: counted as "not offered here".
 
-Imported by the modules that need it (a module starting with "_" is never registered itself).
+Real AWS offers every API of a service in the regions it is in. moto does not: in tests and as the
+local fake AWS of `make run`, a service it lacks is a bare 404 (as for Cloud9, see cloud9.py), and
+an operation it lacks is answered InvalidAction, which an older fake answered in XML that a JSON
+service's client cannot read (its error code comes out as the HTTP status, "400"). Left as they
+are, such a listing fails on every scan and no sweep there could ever finish clean; raised as
+NotImplementedError, the engine reports the type as not offered and sweeps on. (Imported by the
+modules that need it; the leading "_" keeps it out of the registry's discovery.)
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
 
-from cleaner.services.cloud9 import not_offered
+from cleaner.registry import Listed
 
 
-def _unknown_action(error: ClientError) -> bool:
-    """A bare 404 (no backend for the service at all), or an XML InvalidAction that a JSON-protocol
-    client could not parse (the local fake's answer to a call its backend lacks; botocore then
-    reports the HTTP status as the code and the raw body as the message)."""
-    detail = error.response.get("Error", {})
-    unparsed_invalid_action = detail.get("Code") == "400" and "<Code>InvalidAction</Code>" in detail.get("Message", "")
-    return not_offered(error) or unparsed_invalid_action
+def not_offered(error: ClientError) -> bool:
+    answer = error.response
+    status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = answer.get("Error", {}).get("Code", "")
+    message = answer.get("Error", {}).get("Message", "")
+    if status == 404 and code == "404":
+        return True  # no such service at this endpoint
+    return code == str(status) and "<Code>InvalidAction</Code>" in message
+
+
+@contextmanager
+def offered(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        if not_offered(error):
+            raise NotImplementedError(f"{what} is not offered by this endpoint") from error
+        raise
+
+
+class ListedHere(Listed):
+    """A Listed type whose listing says "not offered" where the endpoint lacks its API."""
+
+    def pages(self):
+        with offered(self.type):
+            yield from super().pages()
 
 
 def _offered_only(listing):
     @functools.wraps(listing)
     def list_(self):
-        try:
+        with offered(self.type):
             yield from listing(self)
-        except ClientError as error:
-            if _unknown_action(error):
-                raise NotImplementedError(f"{self.type} is not offered by this endpoint") from error
-            raise
 
     list_.offered_only = True
     return list_
 
 
 class OfferedOnly:
-    """A listing answered by a bare 404 says "not offered here" (NotImplementedError), not a failure.
-
-    Without it, a type whose API the endpoint lacks would fail every scan, and no sweep there could
-    ever finish clean; real AWS answers a missing API with a coded error, never a bare 404. Every
-    subclass's list(), its own or inherited, is wrapped once.
-    """
+    """Every subclass's list(), its own or inherited, says "not offered" where the endpoint lacks its API."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
