@@ -11,6 +11,7 @@ DEFAULT_PARAMETER_GROUP_PREFIX = "default."
 
 @resource("dax.cluster")
 class Cluster(ListedHere):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600
     listing = Listing(
         operation="describe_clusters",

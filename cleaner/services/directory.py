@@ -12,6 +12,7 @@ from cleaner.services.ec2 import unless
 
 @resource("ds.directory")
 class Directory(ListedHere):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 900
     parallel_deletes = 2
     listing = Listing(

@@ -85,6 +85,8 @@ class PlacementGroup(Resource):
 
 @resource("ec2.client_vpn_endpoint")
 class ClientVpnEndpoint(Resource):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
+
     def list(self) -> Iterator[Item]:
         for endpoint in describe(self.client, "describe_client_vpn_endpoints", "ClientVpnEndpoints"):
             state = (endpoint.get("Status") or {}).get("Code")

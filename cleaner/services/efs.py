@@ -54,6 +54,8 @@ class FileSystem(_Efs):
 
 @resource("efs.mount_target")
 class MountTarget(_Efs):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
+
     def list(self):
         for system in FileSystem(self.context).list():
             pages = self.client.get_paginator("describe_mount_targets").paginate(FileSystemId=system.id)

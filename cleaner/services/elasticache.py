@@ -26,6 +26,7 @@ class _Cache(ListedHere):
 
 @resource("elasticache.replication_group")
 class ReplicationGroup(_Cache):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     listing = Listing(
         operation="describe_replication_groups",
         items="ReplicationGroups",
@@ -41,6 +42,7 @@ class ReplicationGroup(_Cache):
 
 @resource("elasticache.cache_cluster", depends_on=["elasticache.replication_group"])
 class CacheCluster(_Cache):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     listing = Listing(
         operation="describe_cache_clusters",
         items="CacheClusters",
@@ -60,6 +62,7 @@ class CacheCluster(_Cache):
 
 @resource("elasticache.serverless_cache")
 class ServerlessCache(_Cache):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     listing = Listing(
         operation="describe_serverless_caches",
         items="ServerlessCaches",

@@ -12,6 +12,7 @@ _TAGS_PER_CALL = 20
 
 @resource("elb.load_balancer")
 class ClassicLoadBalancer(Resource):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     iam_prefix = "elasticloadbalancing"
 
     def list(self) -> Iterator[Item]:

@@ -23,8 +23,8 @@ def tags_by_arn(client, arns: list[str]) -> dict[str, dict[str, str]]:
     return found
 
 
-# An API Gateway VPC link (v1) points at a network load balancer, which AWS will not delete under it.
-@resource("elbv2.load_balancer", depends_on=["apigateway.vpc_link"])
+# An API Gateway VPC link (v1) or an endpoint service points at a load balancer: AWS will not delete it under them.
+@resource("elbv2.load_balancer", depends_on=["apigateway.vpc_link", "ec2.vpc_endpoint_service"])
 class LoadBalancer(Resource):
     def list(self) -> Iterator[Item]:
         for page in self.client.get_paginator("describe_load_balancers").paginate():

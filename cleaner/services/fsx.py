@@ -99,6 +99,7 @@ class StorageVirtualMachine(ListedHere):
 
 @resource("fsx.file_system", depends_on=["fsx.volume", "fsx.storage_virtual_machine"])
 class FileSystem(ListedHere):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 900
     parallel_deletes = 2
     listing = Listing(

@@ -8,6 +8,7 @@ from cleaner.services._offered import ListedHere
 
 @resource("mq.broker")
 class Broker(ListedHere):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 900
     listing = Listing(
         operation="list_brokers",

@@ -27,6 +27,7 @@ class _NetworkFirewall(Resource):
 
 @resource("network-firewall.firewall")
 class Firewall(_NetworkFirewall):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600
 
     def list(self) -> Iterator[Item]:

@@ -131,6 +131,7 @@ def made_by_aws(name: str) -> str:
 
 @resource("rds.db_proxy")
 class DBProxy(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     # Its endpoints and target groups go with it.
     listing = Listing(
         operation="describe_db_proxies",

@@ -66,6 +66,7 @@ class UserProfile(Listed):
 
 @resource("sagemaker.domain", depends_on=["sagemaker.app", "sagemaker.space", "sagemaker.user_profile"])
 class Domain(Listed):
+    in_vpc = True  # its network interfaces sit in the VPC's subnets
     # Deleting a domain also deletes its EFS home volume (only if asked to) and its security groups.
     gone_within = 600
     listing = Listing(
