@@ -57,6 +57,7 @@ class ReportGroup(Listed):
 
 @resource("codeartifact.repository")
 class ArtifactRepository(Paged):
+    within = "codeartifact.domain"  # none without one: not listed when there is none
     listing = Listing(
         "list_repositories",
         "repositories",

@@ -78,6 +78,7 @@ class MountTarget(_Efs):
 
 @resource("efs.access_point")
 class AccessPoint(_Efs):
+    within = "efs.file_system"  # none without one: not listed when there is none
     listing = Listing(
         operation="describe_access_points",
         items="AccessPoints",

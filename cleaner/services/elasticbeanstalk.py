@@ -16,6 +16,7 @@ TERMINATING = frozenset({"Terminating"})
 
 @resource("elasticbeanstalk.environment")
 class Environment(Listed):
+    within = "elasticbeanstalk.application"  # none without one: not listed when there is none
     gone_within = 900
     listing = Listing(
         "describe_environments",

@@ -69,6 +69,7 @@ class QueryLoggingConfig(Resource):
 
 @resource("route53.traffic_policy_instance", is_global=True)
 class TrafficPolicyInstance(Resource):
+    within = "route53.hosted_zone"  # none without one: not listed when there is none
     """The record sets a traffic policy made in a zone (billed monthly each): only deleting the
     instance deletes them, as ChangeResourceRecordSets may not touch them, so they go before the zone."""
 

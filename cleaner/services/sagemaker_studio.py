@@ -14,6 +14,7 @@ DELETING = frozenset({"Deleting"})
 
 @resource("sagemaker.app")
 class App(Listed):
+    within = "sagemaker.domain"  # none without one: not listed when there is none
     listing = Listing(
         "list_apps",
         "Apps",
@@ -37,6 +38,7 @@ class App(Listed):
 
 @resource("sagemaker.space", depends_on=["sagemaker.app"])
 class Space(Listed):
+    within = "sagemaker.domain"  # none without one: not listed when there is none
     listing = Listing(
         "list_spaces",
         "Spaces",
@@ -52,6 +54,7 @@ class Space(Listed):
 # A private space is owned by a user profile, which refuses to go before it.
 @resource("sagemaker.user_profile", depends_on=["sagemaker.app", "sagemaker.space"])
 class UserProfile(Listed):
+    within = "sagemaker.domain"  # none without one: not listed when there is none
     listing = Listing(
         "list_user_profiles",
         "UserProfiles",

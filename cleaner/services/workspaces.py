@@ -21,6 +21,7 @@ TERMINATE_BATCH = 25
 
 @resource("workspaces.workspace")
 class Workspace(OfferedOnly, Listed):
+    within = "workspaces.directory"  # none without one: not listed when there is none
     in_vpc = True  # its network interfaces sit in the VPC's subnets
     gone_within = 600.0
     batch_size = TERMINATE_BATCH

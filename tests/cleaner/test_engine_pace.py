@@ -151,3 +151,37 @@ def test_the_wait_for_a_dependency_respects_the_budget(cloud, in_memory_types):
     assert outcome.budget_spent and not outcome.converged
     assert ("delete", "cleanertest.network", "net-0") not in cloud.log
     assert {r.item.id: r.error for r in outcome.remaining}["net-0"].startswith("waits for every cleanertest.volume")
+
+
+# --- Fewer listings as the registry grows ----------------------------------------------------------
+
+
+def _listings(cloud, type_name: str) -> int:
+    return sum(1 for call in cloud.log if call[0] == "list" and call[1] == type_name)
+
+
+def test_a_type_within_another_is_not_listed_while_its_holder_lists_nothing(cloud, test_types, in_memory_types):
+    volume = test_types["cleanertest.volume"]
+    volume.within = "cleanertest.instance"
+    try:
+        outcome, _ = run(in_memory_types)
+        assert outcome.converged and _listings(cloud, "cleanertest.volume") == 0
+
+        cloud.add(ACCOUNT, REGION, "cleanertest.instance", "i-0")
+        cloud.add(ACCOUNT, REGION, "cleanertest.volume", "vol-0")
+        outcome, recorder = run(in_memory_types)
+        assert outcome.converged
+        assert sorted(recorder.actions(Action.DELETED)) == ["i-0", "vol-0"]  # listed while an instance was
+    finally:
+        volume.within = ""
+
+
+def test_a_type_whose_service_is_not_offered_is_listed_once_per_sweep(cloud, in_memory_types):
+    cloud.add(ACCOUNT, REGION, "cleanertest.instance", "i-0", lingers=1)
+    cloud.list_errors["cleanertest.network"] = NotImplementedError("not offered here")
+
+    outcome, _ = run(in_memory_types)
+
+    assert outcome.converged and outcome.scans >= 3
+    assert outcome.unavailable == {"cleanertest.network"}
+    assert _listings(cloud, "cleanertest.network") == 1
