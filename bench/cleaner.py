@@ -5,8 +5,13 @@ enforces AWS's documented token buckets per account, region and API class (the r
 cleaner/context.py), answering Throttling when a bucket is empty, as AWS does. Every sandbox
 account gets an attendee's footprint in every region (a VPC with subnets, an internet gateway, a
 route table, security groups, instances with their volumes, snapshots, an S3 bucket with a few
-hundred object versions, log groups, Lambda functions, SQS queues, SNS topics, DynamoDB tables)
-and IAM leftovers, all made before the clock starts.
+hundred object versions, log groups, Lambda functions, SQS queues, SNS topics, DynamoDB tables),
+and a footprint of every topic the programme teaches, as far as moto has it (Data Analytics: Glue,
+Athena, Redshift, OpenSearch, MSK, EMR, Firehose; AI/ML: Lex, Bedrock agents, Comprehend; DevOps:
+CodeCommit, CodeBuild, Beanstalk; containers: ECS, ECR; serverless: AppSync, Step Functions,
+Scheduler, API Gateway; IoT; Batch; SAP: EFS with mount targets, ElastiCache, Backup), with IAM and
+Route 53 leftovers account-wide, all made before the clock starts. Lightsail, which moto lacks, is
+tested with stand-ins, not here.
 
     .venv/bin/python bench/cleaner.py [--accounts 20] [--regions eu-west-1,eu-central-1,us-east-1,us-west-2]
         [--latency-ms 50] [--threads 40] [--object-versions 200] [--serial-full] [--simulator server]
@@ -212,7 +217,139 @@ def footprint(account_id: str, region: str, *, instances: int, versions: int, ro
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         )
-    return made + 3 + 2 + 3 + 2 + 2
+    return made + 3 + 2 + 3 + 2 + 2 + topics_footprint(account_id, region, role_arn=role_arn, subnet=subnets[1])
+
+
+def topics_footprint(account_id: str, region: str, *, role_arn: str, subnet: str) -> int:
+    """One of each topic's things that moto can make in a region; returns how many."""
+    from cpp_portal.aws import member_client
+
+    def client(service: str):
+        return member_client(account_id, service, region)
+
+    made = 0
+    glue = client("glue")
+    glue.create_database(DatabaseInput={"Name": "lab_sales"})
+    glue.create_table(DatabaseName="lab_sales", TableInput={"Name": "orders"})
+    glue.create_crawler(Name="lab-crawler", Role=role_arn, Targets={"S3Targets": [{"Path": "s3://lab/raw"}]})
+    glue.create_job(Name="lab-etl", Role=role_arn, Command={"Name": "glueetl", "ScriptLocation": "s3://lab/etl.py"})
+    made += 4
+    client("athena").create_work_group(Name="lab-analysts")
+    client("redshift").create_cluster(
+        ClusterIdentifier="lab-warehouse", NodeType="dc2.large", MasterUsername="lab", MasterUserPassword="Lab12345!"
+    )
+    client("opensearch").create_domain(DomainName="lab-search")
+    client("kafka").create_cluster(
+        ClusterName="lab-stream",
+        KafkaVersion="3.6.0",
+        NumberOfBrokerNodes=2,
+        BrokerNodeGroupInfo={"InstanceType": "kafka.t3.small", "ClientSubnets": [subnet, subnet]},
+    )
+    client("emr").run_job_flow(
+        Name="lab-spark",
+        ReleaseLabel="emr-7.0.0",
+        Instances={"MasterInstanceType": "m5.xlarge", "InstanceCount": 1, "KeepJobFlowAliveWhenNoSteps": True},
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )
+    client("firehose").create_delivery_stream(
+        DeliveryStreamName="lab-clicks",
+        S3DestinationConfiguration={"RoleARN": role_arn, "BucketARN": "arn:aws:s3:::lab-clicks"},
+    )
+    made += 6
+    client("lexv2-models").create_bot(
+        botName="lab-bot", roleArn=role_arn, dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=300
+    )
+    client("bedrock-agent").create_agent(agentName="lab-agent", agentResourceRoleArn=role_arn)
+    client("comprehend").create_entity_recognizer(
+        RecognizerName="lab-entities",
+        LanguageCode="en",
+        DataAccessRoleArn=role_arn,
+        InputDataConfig={"EntityTypes": [{"Type": "PRODUCT"}], "Documents": {"S3Uri": "s3://lab/docs"}},
+    )
+    made += 3
+    client("codecommit").create_repository(repositoryName="lab-app")
+    client("codebuild").create_project(
+        name="lab-build",
+        source={"type": "NO_SOURCE", "buildspec": "version: 0.2"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
+        serviceRole=role_arn,
+    )
+    client("elasticbeanstalk").create_application(ApplicationName="lab-web")
+    client("ecs").create_cluster(clusterName="lab-containers")
+    client("ecr").create_repository(repositoryName="lab-images")
+    made += 5
+    client("appsync").create_graphql_api(name="lab-api", authenticationType="API_KEY")
+    client("stepfunctions").create_state_machine(
+        name="lab-flow", definition='{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}', roleArn=role_arn
+    )
+    client("scheduler").create_schedule(
+        Name="lab-nightly",
+        ScheduleExpression="rate(1 day)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": f"arn:aws:sqs:{region}:{account_id}:lab-queue-0", "RoleArn": role_arn},
+    )
+    client("apigateway").create_rest_api(name="lab-rest")
+    made += 4
+    iot = client("iot")
+    iot.create_thing(thingName="lab-sensor")
+    iot.create_policy(policyName="lab-sensor-policy", policyDocument='{"Version":"2012-10-17","Statement":[]}')
+    iot.create_thing_type(thingTypeName="lab-sensors")
+    client("batch").register_job_definition(
+        jobDefinitionName="lab-job",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]},
+    )
+    made += 4
+    efs = client("efs")
+    file_system = efs.create_file_system(CreationToken=f"lab-sap-{region}")["FileSystemId"]
+    efs.create_mount_target(FileSystemId=file_system, SubnetId=subnet)
+    client("elasticache").create_cache_cluster(
+        CacheClusterId="lab-cache", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
+    )
+    backup = client("backup")
+    backup.create_backup_vault(BackupVaultName="lab-vault")
+    backup.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "lab-plan",
+            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "lab-vault"}],
+        }
+    )
+    return made + 5
+
+
+def global_leftovers(account_id: str) -> int:
+    """Account-wide: a hosted zone with records, an identity provider; returns how many things."""
+    from cpp_portal.aws import member_client
+
+    route53 = member_client(account_id, "route53", "us-east-1")
+    zone = route53.create_hosted_zone(Name="lab.example.com", CallerReference=f"lab-{account_id}")["HostedZone"]["Id"]
+    route53.change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"app{n}.lab.example.com",
+                        "Type": "A",
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": f"10.0.0.{n + 1}"}],
+                    },
+                }
+                for n in range(3)
+            ]
+        },
+    )
+    member_client(account_id, "iam", "us-east-1").create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"]
+    )
+    return 2
 
 
 def _zip() -> bytes:
@@ -286,7 +423,7 @@ def main() -> int:
         made = 0
         for account in pool:
             role_arn = iam_leftovers(account.aws_account_id)
-            made += 2
+            made += 2 + global_leftovers(account.aws_account_id)
             for region in regions:
                 made += footprint(
                     account.aws_account_id,
@@ -303,7 +440,8 @@ def main() -> int:
                 account_ids=[a.aws_account_id for a in parallel_accounts],
                 trigger=CleanupRun.Trigger.COMMAND,
                 dry_run=False,
-                regions=regions,
+                # The regions the guardrails allowed: not a filter, so IAM and the rest account-wide go too.
+                scope_regions=regions,
                 queue_it=False,
             )
             moto_cpu_started = cpu_seconds(server_pid) if server_pid else 0.0
@@ -359,6 +497,8 @@ def main() -> int:
     outcome = f"{run.status}; found {totals['found']}, deleted {totals['deleted']}, failed {totals['failed']}, "
     outcome += f"left {totals['left']}; {calls} calls, {throttled_parallel} throttled"
     print(f"parallel sweep           {parallel:.1f} s  ({outcome})")
+    deleted = max(1, totals["deleted"])
+    print(f"calls per resource       {calls / deleted:.1f}  ({calls} calls, {totals['deleted']} deleted)")
     cores = os.cpu_count() or 1
 
     def per_call(seconds: float) -> str:
