@@ -7,7 +7,7 @@ account gets an attendee's footprint in every region (a VPC with subnets, an int
 route table, security groups, instances with their volumes, snapshots, an S3 bucket with a few
 hundred object versions, log groups, Lambda functions, SQS queues, SNS topics, DynamoDB tables),
 and a footprint of every topic the programme teaches, as far as moto has it (Data Analytics: Glue,
-Athena, Redshift, OpenSearch, MSK, EMR, Firehose; AI/ML: Lex, Bedrock agents, Comprehend; DevOps:
+Redshift, OpenSearch, MSK, EMR, Firehose; AI/ML: Lex, Bedrock agents, Comprehend; DevOps:
 CodeCommit, CodeBuild, Beanstalk; containers: ECS, ECR; serverless: AppSync, Step Functions,
 Scheduler, API Gateway; IoT; Batch; SAP: EFS with mount targets, ElastiCache, Backup), with IAM and
 Route 53 leftovers account-wide, all made before the clock starts. Lightsail, which moto lacks, is
@@ -234,7 +234,6 @@ def topics_footprint(account_id: str, region: str, *, role_arn: str, subnet: str
     glue.create_crawler(Name="lab-crawler", Role=role_arn, Targets={"S3Targets": [{"Path": "s3://lab/raw"}]})
     glue.create_job(Name="lab-etl", Role=role_arn, Command={"Name": "glueetl", "ScriptLocation": "s3://lab/etl.py"})
     made += 4
-    client("athena").create_work_group(Name="lab-analysts")
     client("redshift").create_cluster(
         ClusterIdentifier="lab-warehouse", NodeType="dc2.large", MasterUsername="lab", MasterUserPassword="Lab12345!"
     )
@@ -256,7 +255,7 @@ def topics_footprint(account_id: str, region: str, *, role_arn: str, subnet: str
         DeliveryStreamName="lab-clicks",
         S3DestinationConfiguration={"RoleARN": role_arn, "BucketARN": "arn:aws:s3:::lab-clicks"},
     )
-    made += 6
+    made += 5
     client("lexv2-models").create_bot(
         botName="lab-bot", roleArn=role_arn, dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=300
     )
@@ -271,7 +270,7 @@ def topics_footprint(account_id: str, region: str, *, role_arn: str, subnet: str
     client("codecommit").create_repository(repositoryName="lab-app")
     client("codebuild").create_project(
         name="lab-build",
-        source={"type": "NO_SOURCE", "buildspec": "version: 0.2"},
+        source={"type": "CODECOMMIT", "location": f"https://git-codecommit.{region}.amazonaws.com/v1/repos/lab-app"},
         artifacts={"type": "NO_ARTIFACTS"},
         environment={
             "type": "LINUX_CONTAINER",

@@ -93,10 +93,14 @@ def test_a_workshop_names_only_services_the_cleaner_can_clean_and_its_form_says_
     from workshops.forms import WorkshopForm
 
     form = WorkshopForm()
-    assert "states" in form.fields["aws_services"].help_text and "glue" not in form.fields["aws_services"].help_text
-    form = WorkshopForm(data={"aws_services": "ec2\nglue\nlambda"})
+    assert (
+        "states" in form.fields["aws_services"].help_text
+        and "glue" in form.fields["aws_services"].help_text
+        and "gamelift" not in form.fields["aws_services"].help_text
+    )
+    form = WorkshopForm(data={"aws_services": "ec2\ngamelift\nlambda"})
     form.is_valid()
-    assert "The cleaner cannot clean glue" in form.errors["aws_services"][0]
+    assert "The cleaner cannot clean gamelift" in form.errors["aws_services"][0]
     form = WorkshopForm(data={"aws_services": "lambda\nec2\nlambda"})
     form.is_valid()
     assert "aws_services" not in form.errors and form.cleaned_data["aws_services"] == ["ec2", "lambda"]
