@@ -27,7 +27,7 @@ def not_offered(error: ClientError) -> bool:
     message = answer.get("Error", {}).get("Message", "")
     if status == 404 and code == "404":
         return True  # no such service at this endpoint
-    return code == str(status) and "<Code>InvalidAction</Code>" in message
+    return (code == str(status) or code.isdigit()) and "<Code>InvalidAction</Code>" in message
 
 
 @contextmanager
