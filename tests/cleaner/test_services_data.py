@@ -85,7 +85,7 @@ def test_rds_instances_go_before_their_cluster_without_final_snapshots_and_autom
     assert automated, "moto makes automated snapshots: the sweep must leave them to RDS"
 
     assert [item.name for item in rds.DBSnapshot(account).list()] == ["orders-before-lab"]
-    # moto cannot list option groups without a name (rds.option_group is tested in test_services_data_network.py).
+    # moto cannot list option groups without a name (rds.option_group is tested in test_services_data_backup.py).
     account.stand_ins["DescribeOptionGroups"] = {"OptionGroupsList": []}
     assert sweep(account, rds) == {}
 

@@ -6,7 +6,8 @@ configuration, a CodeArtifact domain with repositories, connections, and a Beans
 with its environment. A serverless one leaves AppSync APIs, Scheduler schedules in a group, a REST
 API behind a custom domain with a usage plan and a key, a Cloud Map namespace with a service and
 instances, a running canary, a Transfer server with a user, an App Runner service and what it uses,
-and an Amplify app. moto's gaps are stateful stand-ins (tests/cleaner/test_services_devapp.py).
+and an Amplify app. moto's gaps are stateful stand-ins (tests/cleaner/devapp_fakes.py,
+test_services_devapp_devtools.py and test_services_devapp_serverless.py).
 """
 
 from __future__ import annotations
@@ -26,16 +27,10 @@ from cleaner.services import (
     synthetics,
     transfer,
 )
+from tests.cleaner.devapp_fakes import role_arn
 from tests.cleaner.test_services_app import RecordingContext, member_account, types_of
-from tests.cleaner.test_services_devapp import (
-    Beanstalk,
-    Serverless,
-    api_gateway_edge,
-    canary,
-    cloud_map,
-    devops_footprint,
-    role_arn,
-)
+from tests.cleaner.test_services_devapp_devtools import Beanstalk, devops_footprint
+from tests.cleaner.test_services_devapp_serverless import Serverless, api_gateway_edge, canary, cloud_map
 from tests.cleaner.topics import OrderRecorder, TopicSweep
 
 REGIONS = ("eu-west-1", "us-east-1")

@@ -35,19 +35,14 @@ from cleaner.services import (
     wafv2,
 )
 from tests.cleaner.test_services_app import RecordingContext, member_account, types_of
-from tests.cleaner.test_services_edge import (
+from tests.cleaner.test_services_edge_cdn import (
     CloudFrontExtras,
-    ConformancePacks,
-    DnsFirewall,
-    EventDataStores,
-    QueryLogConfigs,
-    TrafficPolicies,
     WebACLAssociations,
     distribution_config,
-    make_zone,
-    network,
     waf_footprint,
 )
+from tests.cleaner.test_services_edge_dns import DnsFirewall, QueryLogConfigs, TrafficPolicies, make_zone, network
+from tests.cleaner.test_services_edge_security import ConformancePacks, EventDataStores
 from tests.cleaner.topics import sweep_topic
 
 REGIONS = ("eu-west-1", "us-east-1")

@@ -1,8 +1,9 @@
 """Topics IoT, Batch, Lightsail and end-user computing: what their workshops leave behind, in two
 regions, swept with the real engine until nothing is left, parents after their children.
 
-moto plays Batch and IoT Core; the stateful stand-ins of test_services_iot_batch.py play what it
-lacks (Lightsail, Greengrass V2, WorkSpaces, AppStream 2.0, some of IoT), refusing what AWS refuses.
+moto plays Batch and IoT Core; the stateful stand-ins of test_services_batch_lightsail_euc.py and
+test_services_iot_greengrass.py play what it lacks (Lightsail, Greengrass V2, WorkSpaces,
+AppStream 2.0, some of IoT), refusing what AWS refuses.
 
 `sweep_topic` keys its contexts by region and gives the us-east-1 one only the account-wide types;
 the regional sweep of us-east-1 therefore has a key of its own (US_EAST), its context still in
@@ -29,19 +30,21 @@ from cleaner.services import (
     lightsail_storage,
     workspaces,
 )
+from tests.cleaner.iot_batch_fakes import FakeService
 from tests.cleaner.test_services_app import RecordingContext, member_account, types_of
-from tests.cleaner.test_services_iot_batch import (
-    FakeService,
+from tests.cleaner.test_services_batch_lightsail_euc import (
     appstream_fake,
     batch_footprint,
     end_user_footprint,
+    lightsail_fake,
+    lightsail_footprint,
+    workspaces_fake,
+)
+from tests.cleaner.test_services_iot_greengrass import (
     greengrass_fake,
     greengrass_footprint,
     iot_extras_fake,
     iot_footprint,
-    lightsail_fake,
-    lightsail_footprint,
-    workspaces_fake,
 )
 from tests.cleaner.topics import TopicSweep, sweep_topic
 

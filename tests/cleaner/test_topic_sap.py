@@ -30,17 +30,11 @@ from cleaner.services import (
     globalaccelerator,
 )
 from cleaner.services import ec2 as ec2_module
+from tests.cleaner.data_network_fakes import elasticache_settles, listed, removed, vpc_with_subnets
 from tests.cleaner.test_services_app import RecordingContext, member_account, types_of
-from tests.cleaner.test_services_data_network import (
-    backup_stand_ins,
-    elasticache_settles,
-    elasticache_stand_ins,
-    global_accelerator_stand_ins,
-    listed,
-    nothing_else_moto_lacks,
-    removed,
-    vpc_with_subnets,
-)
+from tests.cleaner.test_services_data_backup import backup_stand_ins
+from tests.cleaner.test_services_data_caches import elasticache_stand_ins
+from tests.cleaner.test_services_network_extras import global_accelerator_stand_ins, nothing_else_moto_lacks
 from tests.cleaner.topics import sweep_topic
 
 FAILED = CleanupItem.Action.FAILED

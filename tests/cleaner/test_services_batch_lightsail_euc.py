@@ -1,81 +1,24 @@
-"""The cleaner's IoT, Batch, Lightsail and end-user computing types, in a member account.
+"""The cleaner's Batch, Lightsail and end-user computing types, in a member account.
 
-Batch, IoT Core and WorkSpaces are played by moto; what moto lacks (Lightsail, Greengrass V2,
-AppStream 2.0, and IoT's authorizers, provisioning templates and CA certificates) by `FakeService`:
-tables of dicts that stand-in answers change and read, refusing what AWS refuses (a disk still
-attached, a running fleet), so a sweep really sees things go, and in which order.
+Batch and WorkSpaces are played by moto; what moto lacks (Lightsail, AppStream 2.0) by `FakeService`
+(iot_batch_fakes.py): tables of dicts that stand-in answers change and read, refusing what AWS
+refuses (a disk still attached, a running fleet), so a sweep really sees things go, and in which order.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
 
-from cleaner.registry import NotYet
-from cleaner.services import (
-    appstream,
-    batch,
-    greengrass,
-    iot,
-    iot_rules,
-    lightsail_compute,
-    lightsail_storage,
-    workspaces,
+from cleaner.services import appstream, batch, greengrass, lightsail_compute, lightsail_storage, workspaces
+from tests.cleaner.iot_batch_fakes import (
+    FakeService,
+    account_fixture,  # noqa: F401 (the `account` fixture)
+    refuse,
 )
-from tests.cleaner.test_services_app import RecordingContext, member_account, sweep
-
-
-@pytest.fixture
-def account():
-    with member_account() as context:
-        yield context
-
-
-def refuse(operation: str, message: str, code: str = "InvalidInputException"):
-    raise ClientError({"Error": {"Code": code, "Message": message}}, operation)
-
-
-@dataclass
-class FakeService:
-    """A service moto lacks, as tables of rows keyed by name: creates add, deletes remove, lists read."""
-
-    tables: dict[str, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
-
-    def add(self, table: str, key: str, **row) -> dict:
-        self.tables[table][key] = row
-        return row
-
-    def rows(self, table: str) -> list[dict]:
-        return list(self.tables[table].values())
-
-    def lists(self, table: str, answer: str, where: Callable[[dict, dict], bool] = lambda row, params: True):
-        return lambda params: {answer: [dict(row) for row in self.rows(table) if where(row, params)]}
-
-    def deletes(self, table: str, param: str, operation: str, check: Callable[[dict, dict], None] | None = None):
-        def answer(params):
-            row = self.tables[table].get(params[param])
-            if row is None:
-                refuse(operation, f"{params[param]} does not exist", "NotFoundException")
-            if check:
-                check(row, params)
-            del self.tables[table][params[param]]
-            return {}
-
-        return answer
-
-    def updates(self, table: str, param: str, **changes):
-        def answer(params):
-            self.tables[table][params[param]].update(changes)
-            return {}
-
-        return answer
-
+from tests.cleaner.test_services_app import RecordingContext, sweep
 
 # --- AWS Batch -----------------------------------------------------------------------------------
 
@@ -150,6 +93,7 @@ def test_a_batch_queue_still_being_disabled_is_left_for_the_rescan(account, monk
 
 
 # --- Lightsail (stand-ins: moto has no Lightsail) ------------------------------------------------
+
 
 # table → (Get* call, its answer's key, Delete* call, the delete's name parameter)
 LIGHTSAIL = {
@@ -255,173 +199,6 @@ def test_lightsail_pages_by_token_where_boto3_has_no_paginator(account):
 def test_lightsail_distributions_and_dns_zones_are_swept_once_per_account():
     assert lightsail_storage.Distribution.is_global and lightsail_storage.Domain.is_global
     assert not lightsail_storage.Bucket.is_global and not lightsail_compute.Instance.is_global
-
-
-# --- IoT Core ------------------------------------------------------------------------------------
-
-IOT_MODULES = (iot, iot_rules)
-
-
-def iot_extras_fake(context: RecordingContext) -> FakeService:
-    """IoT calls moto lacks: custom authorizers, provisioning templates, CA certificates."""
-    fake = FakeService()
-
-    def inactive_only(operation):
-        return lambda row, params: row["status"] == "ACTIVE" and refuse(operation, "It is ACTIVE")
-
-    context.stand_ins.update(
-        {
-            "ListAuthorizers": fake.lists("authorizers", "authorizers"),
-            "DescribeAuthorizer": lambda p: {"authorizerDescription": fake.tables["authorizers"][p["authorizerName"]]},
-            "UpdateAuthorizer": fake.updates("authorizers", "authorizerName", status="INACTIVE"),
-            "DeleteAuthorizer": fake.deletes(
-                "authorizers", "authorizerName", "DeleteAuthorizer", inactive_only("DeleteAuthorizer")
-            ),
-            "ListProvisioningTemplates": fake.lists("templates", "templates"),
-            "DeleteProvisioningTemplate": fake.deletes("templates", "templateName", "DeleteProvisioningTemplate"),
-            "ListCACertificates": fake.lists("ca", "certificates"),
-            "UpdateCACertificate": fake.updates("ca", "certificateId", status="INACTIVE"),
-            "DeleteCACertificate": fake.deletes(
-                "ca", "certificateId", "DeleteCACertificate", inactive_only("DeleteCACertificate")
-            ),
-        }
-    )
-    return fake
-
-
-def iot_footprint(context: RecordingContext, fake: FakeService, prefix: str = "sensor") -> dict:
-    client = context.client("iot")
-    client.create_thing_type(thingTypeName=f"{prefix}-type")
-    thing = client.create_thing(thingName=f"{prefix}-1", thingTypeName=f"{prefix}-type")
-    client.create_thing(thingName=f"{prefix}-2")
-    cert = client.create_keys_and_certificate(setAsActive=True)
-    document = json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}
-    )
-    client.create_policy(policyName=f"{prefix}-policy", policyDocument=document)
-    client.create_policy_version(policyName=f"{prefix}-policy", policyDocument=document, setAsDefault=True)
-    client.attach_policy(policyName=f"{prefix}-policy", target=cert["certificateArn"])
-    client.attach_thing_principal(thingName=f"{prefix}-1", principal=cert["certificateArn"])
-    client.create_thing_group(thingGroupName=f"{prefix}-fleet")
-    client.create_billing_group(billingGroupName=f"{prefix}-billing")
-    client.create_topic_rule(
-        ruleName=f"{prefix}_to_lambda",
-        topicRulePayload={"sql": "SELECT * FROM 'sensors'", "actions": [], "ruleDisabled": False},
-    )
-    client.create_job(jobId=f"{prefix}-update", targets=[thing["thingArn"]], document="{}")
-    client.create_role_alias(roleAlias=f"{prefix}-alias", roleArn="arn:aws:iam::123456789012:role/iot")
-    fake.add("authorizers", f"{prefix}-auth", authorizerName=f"{prefix}-auth", authorizerArn="arn:a", status="ACTIVE")
-    fake.add("templates", f"{prefix}-fleet-prov", templateName=f"{prefix}-fleet-prov", templateArn="arn:t")
-    ca = (prefix.encode().hex() * 64)[:64]  # AWS's certificate ids are 64 hex digits
-    fake.add("ca", ca, certificateId=ca, certificateArn="arn:ca", status="ACTIVE")
-    return {"certificate": cert["certificateId"], "certificate_arn": cert["certificateArn"]}
-
-
-def test_iot_certificates_things_and_policies_are_let_go_of_each_other_and_deleted(account):
-    fake = iot_extras_fake(account)
-    made = iot_footprint(account, fake)
-    client = account.client("iot")
-
-    assert sweep(account, *IOT_MODULES) == {}
-    assert client.list_things()["things"] == []
-    assert client.list_certificates()["certificates"] == []
-    assert client.list_policies()["policies"] == []
-    assert client.list_thing_types()["thingTypes"] == []
-    assert client.list_thing_groups()["thingGroups"] == []
-    assert client.list_topic_rules()["rules"] == []
-    assert client.list_role_aliases()["roleAliases"] == []
-    assert client.list_billing_groups()["billingGroups"] == []
-    assert not any(fake.tables.values())
-    cert, arn = made["certificate"], made["certificate_arn"]
-    assert account.index("UpdateCertificate", certificateId=cert, newStatus="INACTIVE") < account.index(
-        "DeleteCertificate", certificateId=cert, forceDelete=True
-    )
-    assert account.index("DetachThingPrincipal", principal=arn) < account.index("DeleteThing", thingName="sensor-1")
-    assert account.index("DetachPolicy", target=arn) < account.index("DeletePolicy")
-    assert account.index("DeletePolicyVersion", policyName="sensor-policy") < account.index("DeletePolicy")
-    assert account.index("DeprecateThingType") < account.index("DeleteThingType")
-    assert account.last("DeleteThing") < account.index("DeleteThingType")
-    assert account.params_of("DeleteJob") == [{"jobId": "sensor-update", "force": True}]
-    assert account.index("DeleteCertificate") < account.index("DeleteCACertificate")
-    assert account.index("UpdateAuthorizer", status="INACTIVE") < account.index("DeleteAuthorizer")
-
-
-def test_a_thing_type_deprecated_less_than_five_minutes_ago_is_not_yet_deletable(account):
-    account.client("iot").create_thing_type(thingTypeName="meter")
-    deprecated = datetime.now(UTC)
-    account.stand_ins["DescribeThingType"] = {"thingTypeMetadata": {"deprecated": True, "deprecationDate": deprecated}}
-    (item,) = iot.ThingType(account).list()
-    with pytest.raises(NotYet) as held:
-        iot.ThingType(account).delete(item)
-    assert held.value.until == deprecated + iot.DEPRECATION_WAIT
-    assert "DeleteThingType" not in account.operations()
-
-
-# --- Greengrass V2 (stand-ins: moto has Greengrass V1 only) --------------------------------------
-
-
-def greengrass_fake(context: RecordingContext) -> FakeService:
-    fake = FakeService()
-
-    def not_active(row, params):
-        if row["deploymentStatus"] == "ACTIVE":
-            refuse("DeleteDeployment", "Cancel the deployment first", "ConflictException")
-
-    def cancel(params):
-        fake.tables["deployments"][params["deploymentId"]]["deploymentStatus"] = "CANCELED"
-        return {"message": "canceled"}
-
-    def versions(params):
-        found = [row for row in fake.rows("components") if row["arn"].startswith(params["arn"] + ":versions:")]
-        return {"componentVersions": found}
-
-    def components(params):
-        assert params["scope"] == "PRIVATE"  # AWS's public components are never asked for
-        names = sorted({row["componentName"] for row in fake.rows("components")})
-        return {
-            "components": [{"arn": f"arn:aws:greengrass:c:components:{name}", "componentName": name} for name in names]
-        }
-
-    context.stand_ins.update(
-        {
-            "ListDeployments": fake.lists("deployments", "deployments"),
-            "CancelDeployment": cancel,
-            "DeleteDeployment": fake.deletes("deployments", "deploymentId", "DeleteDeployment", not_active),
-            "ListCoreDevices": fake.lists("cores", "coreDevices"),
-            "DeleteCoreDevice": fake.deletes("cores", "coreDeviceThingName", "DeleteCoreDevice"),
-            "ListComponents": components,
-            "ListComponentVersions": versions,
-            "DeleteComponent": fake.deletes("components", "arn", "DeleteComponent"),
-        }
-    )
-    return fake
-
-
-def greengrass_footprint(fake: FakeService, prefix: str = "edge") -> None:
-    fake.add("deployments", f"{prefix}-d1", deploymentId=f"{prefix}-d1", deploymentName="v1", deploymentStatus="ACTIVE")
-    fake.add("deployments", f"{prefix}-d0", deploymentId=f"{prefix}-d0", deploymentName="v0", deploymentStatus="FAILED")
-    fake.add("cores", f"{prefix}-core", coreDeviceThingName=f"{prefix}-core", status="HEALTHY")
-    for version in ("1.0.0", "1.1.0"):
-        arn = f"arn:aws:greengrass:c:components:{prefix}.Hello:versions:{version}"
-        fake.add("components", arn, arn=arn, componentName=f"{prefix}.Hello", componentVersion=version)
-
-
-def test_greengrass_deployments_are_cancelled_then_deleted_before_devices_and_component_versions(account):
-    fake = greengrass_fake(account)
-    greengrass_footprint(fake)
-    assert {item.name for item in greengrass.ComponentVersion(account).list()} == {
-        "edge.Hello:1.0.0",
-        "edge.Hello:1.1.0",
-    }
-    assert greengrass.Deployment.iam_prefix == "greengrass"
-
-    assert sweep(account, greengrass) == {}
-    assert not any(fake.tables.values())
-    assert account.params_of("ListDeployments")[0] == {"historyFilter": "ALL"}
-    assert account.params_of("CancelDeployment") == [{"deploymentId": "edge-d1"}]
-    assert account.index("CancelDeployment") < account.index("DeleteDeployment", deploymentId="edge-d1")
-    assert account.last("DeleteDeployment") < account.first("DeleteCoreDevice")
-    assert account.last("DeleteDeployment") < account.first("DeleteComponent")
 
 
 # --- WorkSpaces and AppStream 2.0 ------------------------------------------------------------------
@@ -588,23 +365,6 @@ def test_appstream_fleets_are_stopped_and_disassociated_before_stacks_and_images
     assert account.params_of("DescribeImages")[0] == {"Type": "PRIVATE"}
 
 
-def test_a_dynamic_thing_group_is_deleted_by_its_own_call(account):
-    groups = {"by-firmware": {"queryString": "attributes.fw:1.0"}, "plain": {}}
-    account.stand_ins.update(
-        {
-            "ListThingGroups": {"thingGroups": [{"groupName": name, "groupArn": f"arn:{name}"} for name in groups]},
-            "DescribeThingGroup": lambda params: groups[params["thingGroupName"]],
-            "DeleteDynamicThingGroup": {},
-            "DeleteThingGroup": {},
-        }
-    )
-    resource = iot.ThingGroup(account)
-    for item in resource.list():
-        resource.delete(item)
-    assert account.params_of("DeleteDynamicThingGroup") == [{"thingGroupName": "by-firmware"}]
-    assert account.params_of("DeleteThingGroup") == [{"thingGroupName": "plain"}]
-
-
 def test_a_listing_the_endpoint_does_not_know_means_not_offered_there(account):
     # moto answers AWS APIs it lacks with a bare 404; so does the local stack.
     def not_found(params):
@@ -628,18 +388,3 @@ def test_a_listing_the_endpoint_does_not_know_means_not_offered_there(account):
     account.stand_ins["GetInstances"] = lambda params: refuse("GetInstances", "denied", "AccessDeniedException")
     with pytest.raises(ClientError):
         list(lightsail_compute.Instance(account).list())
-
-
-def test_a_certificate_offered_to_another_account_is_taken_back_before_it_goes(account):
-    cert = account.client("iot").create_keys_and_certificate(setAsActive=False)
-    account.stand_ins.update(
-        {
-            "ListCertificates": {"certificates": [{**cert, "status": "PENDING_TRANSFER"}]},
-            "CancelCertificateTransfer": {},
-        }
-    )
-    resource = iot.Certificate(account)
-    (item,) = resource.list()
-    resource.prepare(item)
-    assert account.params_of("CancelCertificateTransfer") == [{"certificateId": cert["certificateId"]}]
-    assert "UpdateCertificate" not in account.operations()
