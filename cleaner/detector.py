@@ -164,6 +164,10 @@ def detect(
                     break  # no Cloud Control at this endpoint: no type will answer either
                 if not _not_offered(error):
                     detection.errors.append(f"{region} {type_name}: {describe_error(error)}")
+                if _server_error(error):
+                    # Still failing after botocore's retries: the next type would wait as long for the same.
+                    detection.errors.append(f"{region}: Cloud Control not asked further after a server error")
+                    break
     log.info(
         "detector: account %s, %d regions: %d leftovers, %d unreadable",
         account_id,
@@ -172,6 +176,12 @@ def detect(
         len(detection.errors),
     )
     return detection
+
+
+def _server_error(error: BaseException) -> bool:
+    if not isinstance(error, ClientError):
+        return False
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
 
 
 def covered_cloud_control_types() -> set[str]:

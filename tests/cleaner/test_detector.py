@@ -87,6 +87,24 @@ def test_cloud_control_lists_the_curated_types_and_says_what_it_could_not_read(o
     ]
 
 
+@pytest.mark.django_db
+def test_cloud_control_failing_with_a_server_error_is_not_asked_for_every_other_type_too(org, monkeypatch):
+    (account,) = org.add_accounts(1, pool=False)
+    monkeypatch.setattr(detector, "_tagged", lambda context: iter(()))
+    client = SweepContext(account, REGION).client("cloudcontrol")
+    with Stubber(client) as stub:
+        # One answer queued: a second call in this region would find none and fail the test.
+        stub.add_client_error("list_resources", "InternalFailure", "try later", http_status_code=500)
+        found = detector.detect(
+            account, [REGION], set(), cloud_control_types=("AWS::QLDB::Ledger", "AWS::IVS::Channel")
+        )
+        stub.assert_no_pending_responses()
+
+    mine = [e for e in found.errors if e.startswith(REGION)]
+    assert mine[0].startswith(f"{REGION} AWS::QLDB::Ledger: InternalFailure")
+    assert mine[1] == f"{REGION}: Cloud Control not asked further after a server error"
+
+
 # --- A run with something the cleaner does not know -------------------------------------------------
 
 
