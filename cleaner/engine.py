@@ -261,23 +261,36 @@ class _Sweep:
         return outcome
 
     def _loop(self, pool: ThreadPoolExecutor) -> None:
+        """Scan, delete, scan again, until two clean scans in a row, the second of them full.
+
+        The first scan lists every type. After it, only the types that had something (or could not
+        be listed) are listed again: deleting touches nothing else, and listing ~300 empty types on
+        every round is most of a sweep's calls. Once those are clean, the next scan lists every type
+        again, so "clean" still rests on two clean scans in a row and a full look at the account; if
+        it finds something, the sweep goes on from there.
+        """
         outcome = self.outcome
+        touched: set[str] = set()
+        full = True
         while True:
             over_budget = outcome.scans > 0 and outcome.clean_scans_in_a_row == 0 and self.time_left() <= 0
-            deletable = self._scan(pool)
+            deletable = self._scan(pool, None if full else touched)
+            touched |= set(deletable) | set(outcome.list_errors)
             found_now = sum(len(items) for items in deletable.values())
             clean = found_now == 0 and not outcome.list_errors
             outcome.clean_scans_in_a_row = outcome.clean_scans_in_a_row + 1 if clean else 0
             self.recorder.scanned(outcome.scans, outcome.clean_scans_in_a_row)
             if self.dry_run:
                 break
-            if outcome.clean_scans_in_a_row >= CLEAN_SCANS_NEEDED:
+            if outcome.clean_scans_in_a_row >= CLEAN_SCANS_NEEDED and full:
                 outcome.converged = True
                 break
             if over_budget:
                 outcome.budget_spent = True
                 outcome.remaining = self._what_is_left(deletable)
                 break
+            # The scan that would make it two clean in a row lists everything.
+            full = outcome.clean_scans_in_a_row >= CLEAN_SCANS_NEEDED - 1
             if found_now:
                 self._delete(pool, deletable)
             self._pause()
@@ -323,14 +336,16 @@ class _Sweep:
     def _list_one(self, cls: type[Resource]) -> list[Item]:
         return list(self._resource(cls).list())
 
-    def _scan(self, pool: ThreadPoolExecutor) -> dict[str, list[Item]]:
+    def _scan(self, pool: ThreadPoolExecutor, only: set[str] | None = None) -> dict[str, list[Item]]:
         """List every type at once; record what is new; return what may be deleted, by type.
 
         Not listed again: a type whose service is not offered here (it will not be within the
         sweep), and a type `within` another that listed nothing (a table with no database). Those
         wait for their holder's listing; everything else is listed at once.
         """
-        wanted = [cls for cls in self.types if cls.type not in self.outcome.unavailable]
+        wanted = [
+            cls for cls in self.types if cls.type not in self.outcome.unavailable and (only is None or cls.type in only)
+        ]
         names = {cls.type for cls in wanted}
         first = [cls for cls in wanted if not cls.within or cls.within not in names]
         futures = {cls.type: pool.submit(self._list_one, cls) for cls in first}

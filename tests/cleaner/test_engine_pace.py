@@ -185,3 +185,15 @@ def test_a_type_whose_service_is_not_offered_is_listed_once_per_sweep(cloud, in_
     assert outcome.converged and outcome.scans >= 3
     assert outcome.unavailable == {"cleanertest.network"}
     assert _listings(cloud, "cleanertest.network") == 1
+
+
+def test_between_the_first_and_the_last_scan_only_types_that_had_something_are_listed(cloud, in_memory_types):
+    cloud.add(ACCOUNT, REGION, "cleanertest.instance", "i-0", lingers=1)
+
+    outcome, _ = run(in_memory_types)
+
+    # Full (deleted; listed again for its dependants, still there), then instances alone (gone:
+    # clean), then full again for the second clean scan in a row.
+    assert outcome.converged and outcome.scans == 3
+    assert _listings(cloud, "cleanertest.network") == 2  # the first and the last scan
+    assert _listings(cloud, "cleanertest.instance") > 2
