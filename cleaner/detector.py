@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
+from cleaner.answers import describe_error, no_such_api
 from cleaner.context import SweepContext
-from cleaner.engine import describe_error, no_such_api
 from cleaner.registry import discover
 
 log = logging.getLogger(__name__)

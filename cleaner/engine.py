@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from cleaner.answers import already_gone, describe_error, unavailable
 from cleaner.context import SweepContext
 from cleaner.models import CleanupItem
 from cleaner.registry import Item, NotYet, Resource, batch_size_of, discover
@@ -41,10 +42,6 @@ TICK_SECONDS = 1.0
 # Things a CloudFormation stack made carry its id in a tag only AWS may set ("aws:" is reserved).
 STACK_TAG = "aws:cloudformation:stack-id"
 STACK_TYPE = "cloudformation.stack"
-# Listing errors that mean "this service is not offered here", not "something is wrong".
-UNAVAILABLE_CODES = frozenset(
-    {"OptInRequired", "SubscriptionRequiredException", "InvalidAction", "UnsupportedOperation"}
-)
 
 
 class Recorder(Protocol):
@@ -147,41 +144,6 @@ def resource_types(services: Iterable[str] = ()) -> list[type[Resource]]:
     if wanted:
         types = [t for t in types if t.type in wanted or t.type.split(".", 1)[0] in wanted]
     return dependency_order(types)
-
-
-# --- Errors --------------------------------------------------------------------------------------
-
-
-def describe_error(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        detail = error.response.get("Error", {})
-        return f"{detail.get('Code', 'Error')}: {detail.get('Message', '')}".strip()
-    return f"{type(error).__name__}: {error}"
-
-
-def _already_gone(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code", "")
-    return "NotFound" in code or code.startswith("NoSuch") or "NonExistent" in code or "DoesNotExist" in code
-
-
-def no_such_api(error: BaseException) -> bool:
-    """A bare 404 with no AWS error code: the endpoint does not know the API at all.
-
-    AWS itself never answers a listing so (a missing thing has a code: NoSuch…, …NotFound); moto
-    and the local stack do, for the services and calls they lack.
-    """
-    if not isinstance(error, ClientError):
-        return False
-    answer = error.response
-    status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return status == 404 and answer.get("Error", {}).get("Code") == "404"
-
-
-def _unavailable(error: BaseException) -> bool:
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "") in UNAVAILABLE_CODES or no_such_api(error)
-    # No endpoint: the service does not exist in this region. NotImplementedError: moto lacks it.
-    return isinstance(error, EndpointConnectionError | NotImplementedError)
 
 
 # --- The sweep -----------------------------------------------------------------------------------
@@ -372,7 +334,7 @@ class _Sweep:
                 continue
             error = futures[cls.type].exception()
             if isinstance(error, Exception):
-                if _unavailable(error):
+                if unavailable(error):
                     self.outcome.unavailable.add(cls.type)
                 else:
                     if not isinstance(error, ClientError | BotoCoreError):
@@ -423,7 +385,7 @@ class _Sweep:
     def _failure(self, resource: Resource, item: Item, error: Exception) -> str:
         """What an item's delete error says; "" when it means the item is already gone."""
         if isinstance(error, ClientError):
-            return "" if _already_gone(error) else describe_error(error)
+            return "" if already_gone(error) else describe_error(error)
         if not isinstance(error, BotoCoreError):
             # A bug in a service module must not stop the sweep of everything else.
             log.error("deleting %s %s in %s failed", resource.type, item.id, self.context, exc_info=error)

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cleaner import engine, findings, safety
+from cleaner.answers import describe_error
 from cleaner.context import GLOBAL_REGION, SweepContext
 from cleaner.models import GLOBAL, CleanupItem, CleanupRun, CleanupTarget
 from cleaner.registry import Item
@@ -151,7 +152,7 @@ def _target_specs(run: CleanupRun, account: SandboxAccount, types) -> list[Clean
         try:
             enabled = safety.enabled_regions(account.aws_account_id)
         except (ClientError, BotoCoreError) as error:
-            why = f"Could not list the account's regions: {engine.describe_error(error)}"
+            why = f"Could not list the account's regions: {describe_error(error)}"
             return [target(WHOLE_ACCOUNT, Status.ERROR, why)]
         if not run.regions and run.scope_regions:
             # The guardrails kept attendees out of the rest: nothing of theirs can be there.
@@ -389,7 +390,7 @@ def cleanup_target_fail(job: SweepJob, recorder: DatabaseRecorder, error: Except
     """A sweep that broke (a bug, not an AWS error): what it recorded stays, the target says why it stopped."""
     log.error("sweep of target %s failed", job.target.pk, exc_info=error)
     recorder.flush()
-    _target_close(job.target, Status.ERROR, error=engine.describe_error(error))
+    _target_close(job.target, Status.ERROR, error=describe_error(error))
 
 
 def cleanup_target_sweep(*, target_id: int) -> str | None:

@@ -17,16 +17,17 @@ from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
 
+from cleaner.answers import no_such_api
 from cleaner.registry import Listed
 
 
 def not_offered(error: ClientError) -> bool:
+    if no_such_api(error):
+        return True  # no such service at this endpoint
     answer = error.response
     status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
     code = answer.get("Error", {}).get("Code", "")
     message = answer.get("Error", {}).get("Message", "")
-    if status == 404 and code == "404":
-        return True  # no such service at this endpoint
     return (code == str(status) or code.isdigit()) and "<Code>InvalidAction</Code>" in message
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from cleaner.answers import no_such_api
 from cleaner.registry import Item, Resource, resource, tags_of
 
 # DescribeEnvironments takes at most this many ids.
@@ -15,15 +16,9 @@ DESCRIBE_BATCH = 25
 
 
 def not_offered(error: ClientError) -> bool:
-    """A bare 404 with no AWS error code: the endpoint does not know the API at all.
-
-    That is how moto, which lacks Cloud9, answers in tests and in the local stack; without this
-    the type's listing would fail on every scan and no sweep there could ever finish clean.
-    """
-    answer = error.response
-    return (
-        answer.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 and answer.get("Error", {}).get("Code") == "404"
-    )
+    """moto, which lacks Cloud9, answers a bare 404 in tests and in the local stack; without this the
+    type's listing would fail on every scan and no sweep there could ever finish clean."""
+    return no_such_api(error)
 
 
 @resource("cloud9.environment")
